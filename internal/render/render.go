@@ -266,7 +266,7 @@ func (l *locator) objects(file string) []objectInfo {
 	var ois []objectInfo
 	for _, d := range docs {
 		if d.node != nil {
-			ois = append(ois, describe(d))
+			ois = append(ois, describeAll(d)...)
 		}
 	}
 	l.cache[file] = ois
@@ -302,7 +302,7 @@ func (l *locator) locate(r *resource.Resource, root string) manifest.Source {
 		if file == "" {
 			return fallback
 		}
-		return manifest.Source{File: file, Line: l.nameLine(file, r.GetKind(), r.GetName())}
+		return manifest.Source{File: file, Line: l.nameLine(file, r.GetKind(), r.GetNamespace(), r.GetName())}
 	}
 	if o.ConfiguredIn != "" {
 		file := repoPath(o.ConfiguredIn)
@@ -318,9 +318,9 @@ func (l *locator) locate(r *resource.Resource, root string) manifest.Source {
 // The rendered name may carry a prefix or suffix (namePrefix, nameSuffix):
 // then the longest source name contained in it wins; failing that, a lone
 // document of that kind.
-func (l *locator) nameLine(file, kind, name string) int {
+func (l *locator) nameLine(file, kind, namespace, name string) int {
 	ois := l.objects(file)
-	best, bestLen, sameKind, sameKindLine := 0, -1, 0, 0
+	best, bestLen, sameKind, sameKindLine, exact := 0, -1, 0, 0, 0
 	for _, oi := range ois {
 		if oi.kind != kind {
 			continue
@@ -328,11 +328,22 @@ func (l *locator) nameLine(file, kind, name string) int {
 		sameKind++
 		sameKindLine = oi.nameLine
 		if oi.name == name {
-			return oi.nameLine
+			// The namespace may have been set by the kustomization:
+			// prefer an exact match, else the first object of that name.
+			if oi.namespace == namespace {
+				return oi.nameLine
+			}
+			if exact == 0 {
+				exact = oi.nameLine
+			}
+			continue
 		}
 		if oi.name != "" && strings.Contains(name, oi.name) && len(oi.name) > bestLen {
 			best, bestLen = oi.nameLine, len(oi.name)
 		}
+	}
+	if exact != 0 {
+		return exact
 	}
 	if bestLen >= 0 {
 		return best

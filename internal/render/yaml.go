@@ -146,6 +146,7 @@ func scalar(n *yaml.Node) string {
 // line of metadata.name.
 type objectInfo struct {
 	apiVersion, kind, name string
+	namespace              string
 	nameLine, docLine      int
 	annotations            map[string]string
 }
@@ -162,6 +163,7 @@ func describe(d yamlDoc) objectInfo {
 	if nm := get(md, "name"); nm != nil && nm.Kind == yaml.ScalarNode {
 		oi.name, oi.nameLine = nm.Value, nm.Line
 	}
+	oi.namespace = scalar(get(md, "namespace"))
 	if an := get(md, "annotations"); an != nil && an.Kind == yaml.MappingNode {
 		oi.annotations = map[string]string{}
 		for i := 0; i+1 < len(an.Content); i += 2 {
@@ -169,6 +171,17 @@ func describe(d yamlDoc) objectInfo {
 		}
 	}
 	return oi
+}
+
+// describeAll describes a document and, for List kinds, its items.
+func describeAll(d yamlDoc) []objectInfo {
+	out := []objectInfo{describe(d)}
+	if strings.HasSuffix(out[0].kind, "List") {
+		for _, it := range items(get(d.node, "items")) {
+			out = append(out, describe(yamlDoc{node: it, line: it.Line}))
+		}
+	}
+	return out
 }
 
 // splitDocuments cuts a multi-document YAML file at its "---" separator
