@@ -287,10 +287,12 @@ func (p *parser) acks(n *yaml.Node, cfg *Config) {
 		}
 		a := Ack{Line: item.Line}
 		var hashNode *yaml.Node
+		hashGiven := false
 		for _, kv := range p.fields(item) {
 			k, v := kv[0], kv[1]
 			switch k.Value {
 			case "hash":
+				hashGiven = true
 				s, ok := p.scalar(v, "acknowledge hash")
 				if !ok {
 					continue
@@ -311,7 +313,9 @@ func (p *parser) acks(n *yaml.Node, cfg *Config) {
 			}
 		}
 		if hashNode == nil {
-			p.errorf(item, "acknowledge entry has no valid hash")
+			if !hashGiven {
+				p.errorf(item, "acknowledge entry has no hash")
+			}
 			continue
 		}
 		if a.Reason == "" {
