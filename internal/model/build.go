@@ -1,0 +1,268 @@
+package model
+
+import (
+	"fmt"
+	"maps"
+	"sort"
+	"strconv"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/reachdiff/reachdiff/internal/connset"
+	"github.com/reachdiff/reachdiff/internal/diag"
+	"github.com/reachdiff/reachdiff/internal/manifest"
+)
+
+// Build compiles decoded objects into a Cluster. Problems in the input are
+// diagnostics on the cluster; an error-severity diagnostic means the answer
+// cannot be trusted (the caller exits 2).
+func Build(objs []manifest.Object, opts Options) *Cluster {
+	b := builder{
+		opts:    opts,
+		c:       &Cluster{Ignored: map[string]int{}},
+		seen:    map[string]manifest.Source{},
+		nsByKey: map[string]*Namespace{},
+		wByKey:  map[string]*Workload{},
+	}
+	if b.opts.DefaultNamespace == "" {
+		b.opts.DefaultNamespace = "default"
+	}
+	for _, o := range objs {
+		b.add(o)
+	}
+	b.finish()
+	sortCluster(b.c)
+	return b.c
+}
+
+type builder struct {
+	opts    Options
+	c       *Cluster
+	seen    map[string]manifest.Source // kind/ns/name -> first source
+	nsByKey map[string]*Namespace
+	wByKey  map[string]*Workload
+	// referenced namespaces (by workloads and policies) that may need to be assumed
+	referenced []string
+	// custom resources per namespace, for hints
+	crs map[string][]string
+}
+
+func (b *builder) diag(d diag.Diagnostic) { b.c.Diagnostics = append(b.c.Diagnostics, d) }
+
+func (b *builder) namespaceOf(o manifest.Object) string {
+	if o.Namespace != "" {
+		return o.Namespace
+	}
+	return b.opts.DefaultNamespace
+}
+
+func (b *builder) add(o manifest.Object) {
+	if o.Typed == nil {
+		b.c.Ignored[o.Kind]++
+		if isCustomResource(o.APIVersion) {
+			if b.crs == nil {
+				b.crs = map[string][]string{}
+			}
+			ns := b.namespaceOf(o)
+			b.crs[ns] = append(b.crs[ns], o.Kind+" "+o.Name)
+		}
+		return
+	}
+	ns := b.namespaceOf(o)
+	if _, isNS := o.Typed.(*corev1.Namespace); isNS {
+		ns = ""
+	}
+	id := o.Kind + "/" + ns + "/" + o.Name
+	if first, dup := b.seen[id]; dup {
+		b.diag(errorf(o, "duplicate object: %s is also defined at %s:%d", ObjectName(o), first.File, first.Line))
+		return
+	}
+	b.seen[id] = o.Source
+
+	switch t := o.Typed.(type) {
+	case *corev1.Namespace:
+		labels := maps.Clone(t.Labels)
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels[NamespaceNameLabel] = t.Name
+		b.nsByKey[t.Name] = &Namespace{Name: t.Name, Labels: labels, Source: o.Source}
+	case *corev1.Pod:
+		b.addPod(o, ns, t)
+	case *appsv1.Deployment:
+		b.addWorkload(o, ns, "Deployment", &t.Spec.Template)
+	case *appsv1.StatefulSet:
+		b.addWorkload(o, ns, "StatefulSet", &t.Spec.Template)
+	case *appsv1.DaemonSet:
+		b.addWorkload(o, ns, "DaemonSet", &t.Spec.Template)
+	case *appsv1.ReplicaSet:
+		b.addWorkload(o, ns, "ReplicaSet", &t.Spec.Template)
+	case *corev1.ReplicationController:
+		if t.Spec.Template == nil {
+			b.addWorkload(o, ns, "ReplicationController", &corev1.PodTemplateSpec{})
+		} else {
+			b.addWorkload(o, ns, "ReplicationController", t.Spec.Template)
+		}
+	case *batchv1.Job:
+		b.addWorkload(o, ns, "Job", &t.Spec.Template)
+	case *batchv1.CronJob:
+		b.addWorkload(o, ns, "CronJob", &t.Spec.JobTemplate.Spec.Template)
+	case *corev1.Service:
+		b.addService(o, ns, t)
+	case *networkingv1.NetworkPolicy:
+		if p, ok := b.compilePolicy(o, ns, t); ok {
+			b.c.Policies = append(b.c.Policies, p)
+			b.referenced = append(b.referenced, ns)
+		}
+	default:
+		// Kinds read by later layers (Ingress, AdminNetworkPolicy, ...) are
+		// counted until the model understands them.
+		b.c.Ignored[o.Kind]++
+	}
+}
+
+func (b *builder) addPod(o manifest.Object, ns string, p *corev1.Pod) {
+	name, kind := p.Name, "Pod"
+	var owner *metav1OwnerRef
+	for i := range p.OwnerReferences {
+		r := &p.OwnerReferences[i]
+		if r.Controller != nil && *r.Controller {
+			owner = &metav1OwnerRef{r.Name, r.Kind}
+			break
+		}
+	}
+	if owner == nil && len(p.OwnerReferences) > 0 {
+		owner = &metav1OwnerRef{p.OwnerReferences[0].Name, p.OwnerReferences[0].Kind}
+	}
+	if owner != nil && owner.name != "" {
+		name = owner.name
+		if owner.kind != "" {
+			kind = owner.kind
+		}
+	}
+	tmpl := &corev1.PodTemplateSpec{ObjectMeta: p.ObjectMeta, Spec: p.Spec}
+	w := templateWorkload(o, ns, name, kind, tmpl)
+	key := w.Key()
+	if prev, ok := b.wByKey[key]; ok {
+		// Pods of one owner fold into one workload; the first pod's labels
+		// stand for all of them, so a difference is worth a warning.
+		if !maps.Equal(prev.Labels, w.Labels) {
+			b.diag(warnf(o, "pod %s has other labels than an earlier pod of %s; the first pod's labels are used", p.Name, key))
+		}
+		return
+	}
+	b.wByKey[key] = w
+	b.c.Workloads = append(b.c.Workloads, w)
+	b.referenced = append(b.referenced, ns)
+}
+
+type metav1OwnerRef struct{ name, kind string }
+
+func (b *builder) addWorkload(o manifest.Object, ns, kind string, tmpl *corev1.PodTemplateSpec) {
+	w := templateWorkload(o, ns, o.Name, kind, tmpl)
+	key := w.Key()
+	if _, ok := b.wByKey[key]; ok {
+		b.diag(errorf(o, "duplicate workload %s", key))
+		return
+	}
+	b.wByKey[key] = w
+	b.c.Workloads = append(b.c.Workloads, w)
+	b.referenced = append(b.referenced, ns)
+}
+
+func templateWorkload(o manifest.Object, ns, name, kind string, tmpl *corev1.PodTemplateSpec) *Workload {
+	w := &Workload{
+		Namespace:   ns,
+		Name:        name,
+		Kind:        kind,
+		Labels:      maps.Clone(tmpl.Labels),
+		HostNetwork: tmpl.Spec.HostNetwork,
+		Source:      o.Source,
+	}
+	if w.Labels == nil {
+		w.Labels = map[string]string{}
+	}
+	addContainer := func(c corev1.Container) {
+		if c.Image != "" {
+			w.Images = append(w.Images, c.Image)
+		}
+		for _, p := range c.Ports {
+			if p.ContainerPort < 1 || p.ContainerPort > 65535 {
+				continue
+			}
+			proto := connset.TCP
+			if p.Protocol != "" {
+				if pr, err := connset.ParseProtocol(string(p.Protocol)); err == nil {
+					proto = pr
+				}
+			}
+			w.Ports = append(w.Ports, ContainerPort{Name: p.Name, Port: uint16(p.ContainerPort), Protocol: proto})
+		}
+	}
+	for _, c := range tmpl.Spec.Containers {
+		addContainer(c)
+	}
+	for _, c := range tmpl.Spec.InitContainers {
+		// Sidecars (init containers that keep running) serve ports too.
+		if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+			addContainer(c)
+		} else if c.Image != "" {
+			w.Images = append(w.Images, c.Image)
+		}
+	}
+	return w
+}
+
+func (b *builder) addService(o manifest.Object, ns string, s *corev1.Service) {
+	svc := &Service{Namespace: ns, Name: s.Name, Selector: maps.Clone(s.Spec.Selector), Source: o.Source}
+	for _, p := range s.Spec.Ports {
+		proto := connset.TCP
+		if p.Protocol != "" {
+			if pr, err := connset.ParseProtocol(string(p.Protocol)); err == nil {
+				proto = pr
+			}
+		}
+		tp := p.TargetPort.String()
+		if tp == "0" || tp == "" {
+			tp = strconv.Itoa(int(p.Port))
+		}
+		svc.Ports = append(svc.Ports, ServicePort{Name: p.Name, Port: p.Port, TargetPort: tp, Protocol: proto})
+	}
+	b.c.Services = append(b.c.Services, svc)
+}
+
+// finish adds assumed namespaces and custom-resource hints.
+func (b *builder) finish() {
+	for _, name := range b.referenced {
+		if _, ok := b.nsByKey[name]; ok {
+			continue
+		}
+		b.nsByKey[name] = &Namespace{Name: name, Labels: map[string]string{NamespaceNameLabel: name}, Assumed: true}
+		b.diag(diag.Diagnostic{Severity: diag.Info, Object: "Namespace " + name,
+			Message: fmt.Sprintf("namespace %q has no Namespace object; assumed with the single label %s=%s", name, NamespaceNameLabel, name)})
+	}
+	names := make([]string, 0, len(b.nsByKey))
+	for n := range b.nsByKey {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		ns := b.nsByKey[n]
+		crs := b.crs[n]
+		sort.Strings(crs)
+		ns.CustomResources = crs
+		b.c.Namespaces = append(b.c.Namespaces, ns)
+	}
+}
+
+// isCustomResource reports whether an apiVersion belongs to an API group
+// outside Kubernetes itself (monitoring.coreos.com/v1, ...): the objects an
+// operator turns into pods that the manifests do not show.
+func isCustomResource(apiVersion string) bool {
+	group, _, found := strings.Cut(apiVersion, "/")
+	return found && strings.Contains(group, ".") && !strings.HasSuffix(group, ".k8s.io")
+}

@@ -1,0 +1,210 @@
+// Package model builds the cluster that reachability is computed over:
+// namespaces, workloads and compiled NetworkPolicies, from decoded manifests.
+package model
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+
+	"github.com/reachdiff/reachdiff/internal/connset"
+	"github.com/reachdiff/reachdiff/internal/diag"
+	"github.com/reachdiff/reachdiff/internal/ipset"
+	"github.com/reachdiff/reachdiff/internal/manifest"
+)
+
+// NamespaceNameLabel is set on every namespace by the API server.
+const NamespaceNameLabel = "kubernetes.io/metadata.name"
+
+// Cluster is everything reachability depends on, compiled once.
+// Slices are sorted (namespaces and policies by name, workloads by Key), so
+// indexes are deterministic for a given input.
+type Cluster struct {
+	Namespaces []*Namespace
+	Workloads  []*Workload
+	Policies   []*Policy
+	Services   []*Service
+	// Ignored counts objects of kinds that do not affect reachability.
+	Ignored map[string]int
+	// Diagnostics found while building, sorted.
+	Diagnostics []diag.Diagnostic
+}
+
+// Namespace is a namespace and its labels.
+type Namespace struct {
+	Name   string
+	Labels map[string]string
+	// Assumed is set when no Namespace object defines it: its only label is
+	// kubernetes.io/metadata.name.
+	Assumed bool
+	Source  manifest.Source
+	// CustomResources names objects of kinds reachdiff does not read that
+	// live in this namespace ("Prometheus k8s"), for hints.
+	CustomResources []string
+}
+
+// Workload is a set of pods with one pod template: a Deployment, a
+// StatefulSet, a bare Pod, or the owner a Pod folds into.
+type Workload struct {
+	Namespace   string
+	Name        string
+	Kind        string
+	Labels      map[string]string
+	Ports       []ContainerPort
+	Images      []string
+	HostNetwork bool
+	Source      manifest.Source
+}
+
+// Key prints the workload as "namespace/name[Kind]".
+func (w *Workload) Key() string { return w.Namespace + "/" + w.Name + "[" + w.Kind + "]" }
+
+// ContainerPort is a port a workload's containers declare.
+type ContainerPort struct {
+	Name     string
+	Port     uint16
+	Protocol connset.Protocol
+}
+
+// NamedPort resolves a port name against the workload's containers.
+//
+// "If this is a string, it must be a named port on the pods selected"
+// (NetworkPolicyPort.port): the name resolves per destination pod, and a
+// name the pod does not declare matches nothing.
+func (w *Workload) NamedPort(name string, proto connset.Protocol) (uint16, bool) {
+	for _, p := range w.Ports {
+		if p.Name == name && p.Protocol == proto {
+			return p.Port, true
+		}
+	}
+	return 0, false
+}
+
+// Service is the subset of a Service that Ingress routing needs.
+type Service struct {
+	Namespace string
+	Name      string
+	Selector  map[string]string
+	Ports     []ServicePort
+	Source    manifest.Source
+}
+
+// ServicePort maps a service port to a target port (number or name).
+type ServicePort struct {
+	Name       string
+	Port       int32
+	TargetPort string // number as text or a port name; "" = same as Port
+	Protocol   connset.Protocol
+}
+
+// Policy is a NetworkPolicy compiled for evaluation.
+type Policy struct {
+	Namespace string
+	Name      string
+	Source    manifest.Source
+	// Subject selects the pods of Namespace the policy applies to.
+	Subject Selector
+	// Ingress and Egress are the effective policyTypes.
+	Ingress, Egress bool
+	IngressRules    []Rule
+	EgressRules     []Rule
+}
+
+// Key prints the policy as "namespace/name".
+func (p *Policy) Key() string { return p.Namespace + "/" + p.Name }
+
+// Rule is one ingress or egress rule.
+type Rule struct {
+	Index int // position in the policy's ingress or egress list
+	// AllPeers is set when from/to is absent or empty: every source or
+	// destination, in the cluster and outside it.
+	AllPeers bool
+	Peers    []Peer
+	// AllPorts is set when ports is absent or empty.
+	AllPorts bool
+	Ports    []PortSpec
+}
+
+// Peer is one entry of from/to: pods (selected by namespace and pod
+// selectors) or an IP block.
+type Peer struct {
+	// NamespaceSel is nil when the peer has no namespaceSelector: the pods are
+	// then in the policy's own namespace.
+	NamespaceSel *Selector
+	// PodSel is nil when the peer has no podSelector: every pod of the
+	// selected namespaces.
+	PodSel *Selector
+	// IPBlock, when set, is the only field of the peer.
+	IPBlock *IPBlock
+}
+
+// IPBlock is a CIDR minus its exceptions, as one address set.
+type IPBlock struct {
+	CIDR   netip.Prefix
+	Except []netip.Prefix
+	Set    ipset.Set
+}
+
+// PortSpec is one entry of ports.
+type PortSpec struct {
+	Protocol connset.Protocol
+	// Name is set for a named port; Lo and Hi are then zero.
+	Name string
+	// Lo..Hi is the numeric range; 1..65535 when the port is absent.
+	Lo, Hi uint16
+}
+
+// Options tune how manifests become a cluster.
+type Options struct {
+	// DefaultNamespace is the namespace of objects that have none ("default"
+	// when empty), as `kubectl apply -n` would set it.
+	DefaultNamespace string
+}
+
+// ObjectName prints an object for diagnostics: "Kind ns/name".
+func ObjectName(o manifest.Object) string {
+	if o.Namespace == "" {
+		return o.Kind + " " + o.Name
+	}
+	return o.Kind + " " + o.Namespace + "/" + o.Name
+}
+
+func sortCluster(c *Cluster) {
+	sort.Slice(c.Namespaces, func(i, j int) bool { return c.Namespaces[i].Name < c.Namespaces[j].Name })
+	sort.Slice(c.Workloads, func(i, j int) bool { return c.Workloads[i].Key() < c.Workloads[j].Key() })
+	sort.Slice(c.Policies, func(i, j int) bool { return c.Policies[i].Key() < c.Policies[j].Key() })
+	sort.Slice(c.Services, func(i, j int) bool {
+		a, b := c.Services[i], c.Services[j]
+		return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
+	})
+	diag.Sort(c.Diagnostics)
+}
+
+// Namespace returns the namespace named name, or nil.
+func (c *Cluster) Namespace(name string) *Namespace {
+	i := sort.Search(len(c.Namespaces), func(i int) bool { return c.Namespaces[i].Name >= name })
+	if i < len(c.Namespaces) && c.Namespaces[i].Name == name {
+		return c.Namespaces[i]
+	}
+	return nil
+}
+
+// Workload returns the workload printed as key ("ns/name[Kind]"), or nil.
+func (c *Cluster) Workload(key string) *Workload {
+	i := sort.Search(len(c.Workloads), func(i int) bool { return c.Workloads[i].Key() >= key })
+	if i < len(c.Workloads) && c.Workloads[i].Key() == key {
+		return c.Workloads[i]
+	}
+	return nil
+}
+
+func errorf(o manifest.Object, format string, args ...any) diag.Diagnostic {
+	return diag.Diagnostic{Severity: diag.Error, File: o.Source.File, Line: o.Source.Line,
+		Object: ObjectName(o), Message: fmt.Sprintf(format, args...)}
+}
+
+func warnf(o manifest.Object, format string, args ...any) diag.Diagnostic {
+	d := errorf(o, format, args...)
+	d.Severity = diag.Warning
+	return d
+}

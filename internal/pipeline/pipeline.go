@@ -1,0 +1,167 @@
+// Package pipeline runs the pure part of reachdiff on rendered documents:
+// decode, model, evaluate base, derive head, compare, explain, report.
+// Rendering and every other I/O happen before it, in the callers.
+package pipeline
+
+import (
+	"fmt"
+
+	"github.com/reachdiff/reachdiff/internal/diag"
+	"github.com/reachdiff/reachdiff/internal/diff"
+	"github.com/reachdiff/reachdiff/internal/ipset"
+	"github.com/reachdiff/reachdiff/internal/manifest"
+	"github.com/reachdiff/reachdiff/internal/model"
+	"github.com/reachdiff/reachdiff/internal/reach"
+	"github.com/reachdiff/reachdiff/internal/report"
+)
+
+// Overlay is one overlay's rendered documents at base and head.
+type Overlay struct {
+	Path string
+	// Unchanged overlays were not rendered: no file they read changed.
+	Unchanged   bool
+	Base, Head  []manifest.Document
+	Diagnostics []diag.Diagnostic // from rendering
+}
+
+// Options tune a run.
+type Options struct {
+	DefaultNamespace string
+	// Full evaluates head from scratch instead of incrementally.
+	Full bool
+	// ExtraBoundaries split the external address space further (the
+	// sub-processor inventory's ranges).
+	ExtraBoundaries []ipset.Range
+	// Phase, when set, is called around each phase for --stats.
+	Phase func(name string) func()
+}
+
+// OverlayResult is everything computed for one overlay, for reports and
+// later consumers (inventory, gate).
+type OverlayResult struct {
+	Path        string
+	Unchanged   bool
+	Base, Head  *model.Cluster
+	BaseResult  *reach.Result
+	HeadResult  *reach.Result
+	Changes     []diff.Change
+	Diagnostics []diag.Diagnostic
+}
+
+// InputError is returned when the manifests themselves are broken so that
+// no answer can be given (exit code 2); Diagnostics say where.
+type InputError struct {
+	Overlay     string
+	Side        string
+	Diagnostics []diag.Diagnostic
+}
+
+func (e *InputError) Error() string {
+	n := 0
+	first := ""
+	for _, d := range e.Diagnostics {
+		if d.Severity == diag.Error {
+			if n == 0 {
+				first = d.String()
+			}
+			n++
+		}
+	}
+	return fmt.Sprintf("%s at %s: %d input errors, first: %s", e.Overlay, e.Side, n, first)
+}
+
+func (o Options) phase(name string) func() {
+	if o.Phase == nil {
+		return func() {}
+	}
+	return o.Phase(name)
+}
+
+// Run computes the changes of every overlay.
+func Run(overlays []Overlay, opts Options) ([]OverlayResult, error) {
+	dec := manifest.NewDecoder()
+	var out []OverlayResult
+	for _, ov := range overlays {
+		if ov.Unchanged {
+			out = append(out, OverlayResult{Path: ov.Path, Unchanged: true})
+			continue
+		}
+		r, err := runOverlay(dec, ov, opts)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func runOverlay(dec *manifest.Decoder, ov Overlay, opts Options) (OverlayResult, error) {
+	res := OverlayResult{Path: ov.Path}
+	done := opts.phase("parse")
+	baseObjs, baseDiags := dec.DecodeAll(ov.Base)
+	headObjs, headDiags := dec.DecodeAll(ov.Head)
+	mopts := model.Options{DefaultNamespace: opts.DefaultNamespace}
+	res.Base = model.Build(baseObjs, mopts)
+	res.Head = model.Build(headObjs, mopts)
+	done()
+	baseDiags = append(baseDiags, res.Base.Diagnostics...)
+	headDiags = append(headDiags, res.Head.Diagnostics...)
+	if diag.HasErrors(baseDiags) {
+		return res, &InputError{Overlay: ov.Path, Side: "base", Diagnostics: baseDiags}
+	}
+	if diag.HasErrors(headDiags) {
+		return res, &InputError{Overlay: ov.Path, Side: "head", Diagnostics: headDiags}
+	}
+
+	done = opts.phase("eval-base")
+	sp := reach.NewSpace([]*model.Cluster{res.Base, res.Head}, opts.ExtraBoundaries)
+	base, err := reach.Evaluate(sp, res.Base)
+	done()
+	if err != nil {
+		return res, fmt.Errorf("evaluate %s at base: %w", ov.Path, err)
+	}
+	done = opts.phase("eval-head")
+	var head *reach.Result
+	var scope *reach.Scope
+	if opts.Full {
+		head, err = reach.Evaluate(sp, res.Head)
+	} else {
+		head, scope, err = reach.Update(base, res.Head)
+	}
+	done()
+	if err != nil {
+		return res, fmt.Errorf("evaluate %s at head: %w", ov.Path, err)
+	}
+	res.BaseResult, res.HeadResult = base, head
+
+	done = opts.phase("diff")
+	deltas, err := reach.Compare(base, head, scope)
+	if err != nil {
+		return res, err
+	}
+	res.Changes = diff.Changes(res.Base, res.Head, deltas)
+	done()
+
+	// Head diagnostics are what the reviewer can act on; base ones were
+	// already there.
+	res.Diagnostics = append(append(ov.Diagnostics, headDiags...), head.Diagnostics()...)
+	diag.Sort(res.Diagnostics)
+	return res, nil
+}
+
+// Report builds the JSON-shaped report of a run.
+func Report(baseLabel, headLabel string, results []OverlayResult) *report.Diff {
+	d := &report.Diff{Version: report.Version, Base: baseLabel, Head: headLabel, Overlays: []report.Overlay{}}
+	for _, r := range results {
+		o := report.Overlay{Path: r.Path, Unchanged: r.Unchanged, Changes: []report.Change{}, Diagnostics: r.Diagnostics}
+		if o.Diagnostics == nil {
+			o.Diagnostics = []diag.Diagnostic{}
+		}
+		for _, c := range r.Changes {
+			o.Changes = append(o.Changes, report.NewChange(c))
+		}
+		d.Overlays = append(d.Overlays, o)
+	}
+	d.Count()
+	return d
+}

@@ -1,0 +1,167 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"net/netip"
+
+	"github.com/reachdiff/reachdiff/internal/diag"
+	"github.com/reachdiff/reachdiff/internal/diff"
+	"github.com/reachdiff/reachdiff/internal/ipset"
+	"github.com/reachdiff/reachdiff/internal/reach"
+)
+
+// Diff is the JSON document of `reachdiff diff --output json` (DESIGN
+// section 7). Field names are a stable contract.
+type Diff struct {
+	Version  int       `json:"version"`
+	Base     string    `json:"base"`
+	Head     string    `json:"head"`
+	Overlays []Overlay `json:"overlays"`
+	Summary  Summary   `json:"summary"`
+	Gate     *Gate     `json:"gate,omitempty"`
+}
+
+// Overlay is the changes of one rendered overlay (or input directory).
+type Overlay struct {
+	Path          string            `json:"path"`
+	Unchanged     bool              `json:"unchanged,omitempty"` // not rendered: no file it reads changed
+	Changes       []Change          `json:"changes"`
+	Subprocessors any               `json:"subprocessors,omitempty"`
+	Diagnostics   []diag.Diagnostic `json:"diagnostics"`
+}
+
+// Change is one pair whose connections changed.
+type Change struct {
+	Src          string       `json:"src"`
+	Dst          string       `json:"dst"`
+	Before       string       `json:"before"`
+	After        string       `json:"after"`
+	Opened       string       `json:"opened"`
+	Closed       string       `json:"closed"`
+	Causes       []diff.Cause `json:"causes"`
+	Subprocessor string       `json:"subprocessor"`
+	Risk         []string     `json:"risk"`
+	// Hash identifies this change for acknowledgements.
+	Hash string `json:"hash,omitempty"`
+}
+
+// Summary counts changes over all overlays.
+type Summary struct {
+	Opened   int `json:"opened"`
+	Closed   int `json:"closed"`
+	Overlays int `json:"overlays"`
+}
+
+// Gate is the verdict of the gate rules.
+type Gate struct {
+	Conclusion string      `json:"conclusion"`
+	Violations []Violation `json:"violations"`
+	DeltaHash  string      `json:"deltaHash,omitempty"`
+}
+
+// Violation is one failed or warned rule.
+type Violation struct {
+	Rule         string `json:"rule"`
+	Severity     string `json:"severity"`
+	Message      string `json:"message"`
+	Hash         string `json:"hash,omitempty"`
+	Acknowledged bool   `json:"acknowledged,omitempty"`
+	Fix          string `json:"fix,omitempty"`
+}
+
+// Risk tags.
+const (
+	RiskInternetEgress  = "internet-egress"  // opens a public address range to a workload's egress
+	RiskExternalIngress = "external-ingress" // opens a workload to traffic from outside the cluster
+	RiskCrossNamespace  = "cross-namespace"  // a path between two namespaces
+	RiskAllPorts        = "all-ports"        // every port of every protocol
+)
+
+// NewChange converts a diff.Change to its report form.
+func NewChange(c diff.Change) Change {
+	out := Change{
+		Src: c.Src.String(), Dst: c.Dst.String(),
+		Before: c.Before.String(), After: c.After.String(),
+		Causes: c.Causes, Risk: Risks(c),
+	}
+	if out.Causes == nil {
+		out.Causes = []diff.Cause{}
+	}
+	if !c.Opened.IsEmpty() {
+		out.Opened = c.Opened.String()
+	}
+	if !c.Closed.IsEmpty() {
+		out.Closed = c.Closed.String()
+	}
+	return out
+}
+
+// Risks tags an opened change with what makes it worth a reviewer's look.
+func Risks(c diff.Change) []string {
+	r := []string{}
+	if c.Opened.IsEmpty() {
+		return r
+	}
+	if c.Dst.IsExternal() && hasPublic(c.Dst.External) {
+		r = append(r, RiskInternetEgress)
+	}
+	if c.Src.IsExternal() && hasPublic(c.Src.External) {
+		r = append(r, RiskExternalIngress)
+	}
+	if !c.Src.IsExternal() && !c.Dst.IsExternal() && namespaceOf(c.Src) != namespaceOf(c.Dst) {
+		r = append(r, RiskCrossNamespace)
+	}
+	if c.Opened.IsAll() {
+		r = append(r, RiskAllPorts)
+	}
+	return r
+}
+
+func namespaceOf(e reach.Endpoint) string {
+	for i := 0; i < len(e.Workload); i++ {
+		if e.Workload[i] == '/' {
+			return e.Workload[:i]
+		}
+	}
+	return ""
+}
+
+// private are the ranges that are not "the internet": RFC 1918, CGNAT,
+// loopback, link-local, and IPv6 unique-local, link-local and loopback.
+var private = func() ipset.Set {
+	var s ipset.Set
+	for _, p := range []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
+		"127.0.0.0/8", "169.254.0.0/16", "fc00::/7", "fe80::/10", "::1/128"} {
+		s = s.Add(ipset.RangeOf(netip.MustParsePrefix(p)))
+	}
+	return s
+}()
+
+// hasPublic reports whether r holds an address outside the private ranges.
+func hasPublic(r ipset.Range) bool {
+	return !ipset.Set{}.Add(r).Subtract(private).IsEmpty()
+}
+
+// WriteDiffJSON writes the JSON report.
+func WriteDiffJSON(w io.Writer, d *Diff) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(d)
+}
+
+// Count fills the summary from the overlays.
+func (d *Diff) Count() {
+	d.Summary = Summary{Overlays: len(d.Overlays)}
+	for _, o := range d.Overlays {
+		for _, c := range o.Changes {
+			if c.Opened != "" {
+				d.Summary.Opened++
+			}
+			if c.Closed != "" {
+				d.Summary.Closed++
+			}
+		}
+	}
+}
