@@ -16,7 +16,7 @@ import (
 type compiled struct {
 	sp      *Space
 	c       *model.Cluster
-	nw      int              // number of ids in the space
+	nw      int               // number of ids in the space
 	wl      []*model.Workload // by id; nil when absent on this side
 	present bitset
 	nsOf    []int // by id: index into c.Namespaces, -1 when absent
