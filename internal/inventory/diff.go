@@ -237,16 +237,14 @@ func wordDiff(before, after string) string {
 // tokenize splits text into words and runs of white space.
 func tokenize(s string) []string {
 	var out []string
-	start := 0
+	start, prevSpace := 0, false
 	for i, r := range s {
-		if i == start {
-			continue
-		}
-		prev := []rune(s[start:i])
-		if unicode.IsSpace(prev[len(prev)-1]) != unicode.IsSpace(r) {
+		space := unicode.IsSpace(r)
+		if i > start && space != prevSpace {
 			out = append(out, s[start:i])
 			start = i
 		}
+		prevSpace = space
 	}
 	if start < len(s) {
 		out = append(out, s[start:])

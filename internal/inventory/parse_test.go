@@ -104,7 +104,7 @@ func TestParseDiagnostics(t *testing.T) {
 		{"missing kind", "apiVersion: reachdiff.dev/v1\nsubprocessors: []\n",
 			[]d{{diag.Error, 1, "missing kind"}}},
 		{"repeated key", header + "  - name: A\n    purpose: p\n    purpose: q\n",
-			[]d{{diag.Error, 6, "" /* yaml.v3 rejects it as a syntax error */}}},
+			[]d{{diag.Error, 6, `field "purpose" repeated (first at line 5)`}}},
 		{"name is a list", header + "  - name: [a]\n    purpose: p\n",
 			[]d{{diag.Error, 4, "name must be a string"}, {diag.Error, 4, "without a name"}}},
 		{"syntax error", header + "  - name: A\n    purpose: p\n      x: 1\n",
