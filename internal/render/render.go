@@ -309,7 +309,7 @@ func (l *locator) locate(r *resource.Resource, root string) manifest.Source {
 		if file == "" {
 			return fallback
 		}
-		return manifest.Source{File: file, Line: l.generatorLine(file, o.ConfiguredBy.Name)}
+		return manifest.Source{File: file, Line: l.generatorLine(file, r.GetKind(), r.GetName())}
 	}
 	return fallback
 }
@@ -354,21 +354,28 @@ func (l *locator) nameLine(file, kind, namespace, name string) int {
 	return 0
 }
 
-// generatorLine finds the line of the name of generator name in a
-// kustomization file (configMapGenerator, secretGenerator), or 0.
-func (l *locator) generatorLine(file, name string) int {
+// generatorLine finds, in a kustomization file, the line of the name of
+// the generator (configMapGenerator for ConfigMaps, secretGenerator for
+// Secrets) that made the object: built-in generators do not record their
+// name in the origin, so the longest generator name contained in the
+// rendered name (which carries prefixes, suffixes and a hash) wins. 0 when
+// none matches.
+func (l *locator) generatorLine(file, kind, rendered string) int {
+	field := map[string]string{"ConfigMap": "configMapGenerator", "Secret": "secretGenerator"}[kind]
+	if field == "" {
+		return 0
+	}
 	data, _ := l.t.Read(file)
 	docs, _ := parseYAML(data)
+	best, bestLen := 0, 0
 	for _, d := range docs {
-		for _, field := range []string{"configMapGenerator", "secretGenerator"} {
-			for _, e := range items(get(d.node, field)) {
-				if n := get(e, "name"); n != nil && n.Value == name {
-					return n.Line
-				}
+		for _, e := range items(get(d.node, field)) {
+			if n := get(e, "name"); n != nil && n.Value != "" && strings.Contains(rendered, n.Value) && len(n.Value) > bestLen {
+				best, bestLen = n.Line, len(n.Value)
 			}
 		}
 	}
-	return 0
+	return best
 }
 
 // plainDocuments reads every manifest file below root as documents.
