@@ -81,7 +81,7 @@ func Generate(cfg Config) *Cluster {
 		}
 	}
 	pcum := cumulative(polWeights)
-	if pcum[len(pcum)-1] == 0 {
+	if len(pcum) > 0 && pcum[len(pcum)-1] == 0 {
 		pcum = cumulative(weights)
 	}
 	for range cfg.Policies {
