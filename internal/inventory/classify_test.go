@@ -245,3 +245,5 @@ func TestDiffReachInventoryChange(t *testing.T) {
 		t.Errorf("DiffReach(inventory dropped Stripe) (-want +got):\n%s", diff)
 	}
 }
+
+func rngPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }

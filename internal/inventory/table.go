@@ -3,6 +3,8 @@ package inventory
 import (
 	"fmt"
 	"strings"
+
+	"github.com/reachdiff/reachdiff/internal/connset"
 )
 
 // Table is the disclosure table and the undeclared findings, in a form that
@@ -204,10 +206,10 @@ func (t Table) Markdown() string {
 		for _, r := range t.AnyExternal {
 			var fams []string
 			if r.IPv4 != "" {
-				fams = append(fams, "IPv4 "+r.IPv4)
+				fams = append(fams, connsText(r.IPv4)+" (IPv4)")
 			}
 			if r.IPv6 != "" {
-				fams = append(fams, "IPv6 "+r.IPv6)
+				fams = append(fams, connsText(r.IPv6)+" (IPv6)")
 			}
 			fmt.Fprintf(&b, "- %s: %s\n", mdCode(r.Workload), mdCell(strings.Join(fams, "; ")))
 		}
@@ -220,7 +222,7 @@ func (t Table) Markdown() string {
 			if len(r.Vendors) > 0 {
 				note = " (outside the ports " + mdCell(strings.Join(r.Vendors, ", ")) + " declares)"
 			}
-			fmt.Fprintf(&b, "- %s => %s : %s%s\n", mdCode(r.Workload), mdCode(r.Range), mdCell(r.Conns), note)
+			fmt.Fprintf(&b, "- %s => %s : %s%s\n", mdCode(r.Workload), mdCode(r.Range), mdCell(connsText(r.Conns)), note)
 		}
 		b.WriteString("\n")
 	}
@@ -257,6 +259,19 @@ func (t Table) lineRef(line int) string {
 		return ""
 	}
 	return fmt.Sprintf(" (%s:%d)", mdCell(t.File), line)
+}
+
+// connsText prints a connection set for people: "All Connections except
+// TCP 443" when that is shorter than the set itself.
+func connsText(s string) string {
+	c, err := connset.Parse(s)
+	if err != nil || c.IsAll() || c.IsEmpty() {
+		return s
+	}
+	if rest := connset.All().Subtract(c).String(); len(rest) < len(s) {
+		return "All Connections except " + rest
+	}
+	return s
 }
 
 func capList(xs []string) string {
