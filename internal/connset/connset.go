@@ -145,14 +145,21 @@ func (s Set) Subtract(t Set) Set {
 // Equal reports whether s and t hold the same pairs.
 func (s Set) Equal(t Set) bool {
 	for p := range numProtocols {
-		a, b := s.r[p], t.r[p]
-		if len(a) != len(b) {
+		if !sameRanges(s.r[p], t.r[p]) {
 			return false
 		}
-		for i := range a {
-			if a[i] != b[i] {
-				return false
-			}
+	}
+	return true
+}
+
+// sameRanges reports whether two canonical lists are equal.
+func sameRanges(a, b []PortRange) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
 		}
 	}
 	return true
@@ -390,6 +397,9 @@ func unionRanges(a, b []PortRange) []PortRange {
 	if isFull(b) {
 		return b
 	}
+	if sameRanges(a, b) {
+		return a
+	}
 	out := make([]PortRange, 0, len(a)+len(b))
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
@@ -421,7 +431,7 @@ func intersectRanges(a, b []PortRange) []PortRange {
 	if isFull(a) {
 		return b
 	}
-	if isFull(b) {
+	if isFull(b) || sameRanges(a, b) {
 		return a
 	}
 	var out []PortRange

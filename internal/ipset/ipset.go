@@ -316,6 +316,17 @@ func (s Set) Contains(a netip.Addr) bool {
 	return i < len(s.r) && s.r[i].Contains(a)
 }
 
+// ContainsRange reports whether every address of r is in s (false for an invalid r).
+func (s Set) ContainsRange(r Range) bool {
+	if !r.IsValid() {
+		return false
+	}
+	i, _ := slices.BinarySearchFunc(s.r, r.First, func(x Range, a netip.Addr) int {
+		return x.Last.Compare(a)
+	})
+	return i < len(s.r) && s.r[i].ContainsRange(r)
+}
+
 // String prints the ranges of s comma-separated ("10.0.0.0/8,192.168.0.0-192.168.0.2"), or
 // "empty" for the empty set.
 func (s Set) String() string {

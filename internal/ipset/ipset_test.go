@@ -442,6 +442,27 @@ func TestAlgebraAgainstReference(t *testing.T) {
 				}
 			}
 		}
+		// ContainsRange against the pointwise model: membership only changes at probe points.
+		u := a.Union(b)
+		ps := probes(ra, rb)
+		for range 20 {
+			x, y := ps[rng.IntN(len(ps))], ps[rng.IntN(len(ps))]
+			if x.BitLen() != y.BitLen() {
+				continue
+			}
+			if x.Compare(y) > 0 {
+				x, y = y, x
+			}
+			want := true
+			for _, p := range ps {
+				if p.BitLen() == x.BitLen() && x.Compare(p) <= 0 && p.Compare(y) <= 0 && !rawHas(ra, p) && !rawHas(rb, p) {
+					want = false
+				}
+			}
+			if got := u.ContainsRange(Range{x, y}); got != want {
+				t.Fatalf("(%v).ContainsRange(%v-%v) = %v; want %v", u, x, y, got, want)
+			}
+		}
 		if !a.Union(b).Equal(b.Union(a)) || !a.Intersect(b).Equal(b.Intersect(a)) {
 			t.Fatalf("Union/Intersect not commutative on %v, %v", a, b)
 		}
