@@ -26,7 +26,7 @@ var (
 	fromIngress = Path{Src: "{ingress-controller}", Dst: "payments/api[Deployment]",
 		DstNamespace: "payments", Opened: "TCP 8080"}
 	fromExternal = Path{Src: "192.0.2.0/24", Dst: "cards/vault[Deployment]", DstNamespace: "cards", Opened: "TCP 8200"}
-	intoShop = Path{Src: "payments/api[Deployment]", Dst: "shop/cart[Deployment]", SrcNamespace: "payments",
+	intoShop     = Path{Src: "payments/api[Deployment]", Dst: "shop/cart[Deployment]", SrcNamespace: "payments",
 		DstNamespace: "shop", Opened: "TCP 80"}
 )
 
@@ -127,8 +127,10 @@ func TestEvaluateRules(t *testing.T) {
 			conc:   Success,
 		},
 		{
-			name:   "from a namespace outside allowFrom",
-			cfg:    func(c *Config) { c.Rules[RuleSensitiveIngress] = RuleConfig{Severity: Error, AllowFrom: []string{"ingress-nginx"}} },
+			name: "from a namespace outside allowFrom",
+			cfg: func(c *Config) {
+				c.Rules[RuleSensitiveIngress] = RuleConfig{Severity: Error, AllowFrom: []string{"ingress-nginx"}}
+			},
 			opened: []Path{fromMonitoring},
 			want: []string{
 				"error sensitive-ingress monitoring/prometheus[Deployment] -> payments/db[StatefulSet]",
@@ -137,15 +139,19 @@ func TestEvaluateRules(t *testing.T) {
 			conc: Failure,
 		},
 		{
-			name:   "from an allowFrom namespace",
-			cfg:    func(c *Config) { c.Rules[RuleSensitiveIngress] = RuleConfig{Severity: Error, AllowFrom: []string{"monitoring"}} },
+			name: "from an allowFrom namespace",
+			cfg: func(c *Config) {
+				c.Rules[RuleSensitiveIngress] = RuleConfig{Severity: Error, AllowFrom: []string{"monitoring"}}
+			},
 			opened: []Path{fromMonitoring},
 			want:   []string{"warning new-cross-namespace monitoring/prometheus[Deployment] -> payments/db[StatefulSet]"},
 			conc:   Success,
 		},
 		{
-			name:   "non-workload sources count as outside",
-			cfg:    func(c *Config) { c.Rules[RuleSensitiveIngress] = RuleConfig{Severity: Error, AllowFrom: []string{"monitoring"}} },
+			name: "non-workload sources count as outside",
+			cfg: func(c *Config) {
+				c.Rules[RuleSensitiveIngress] = RuleConfig{Severity: Error, AllowFrom: []string{"monitoring"}}
+			},
 			opened: []Path{fromIngress},
 			want:   []string{"error sensitive-ingress {ingress-controller} -> payments/api[Deployment]"},
 			conc:   Failure,
