@@ -231,7 +231,7 @@ func (e *evaluator) paths() {
 		if on(RuleUndeclaredEgress) && p.External && p.Undeclared {
 			e.add(RuleUndeclaredEgress, pp, "",
 				fmt.Sprintf("%s can newly reach %s (%s), which no sub-processor in the inventory owns", p.Src, p.Dst, p.Opened),
-				fmt.Sprintf("declare %s in %s, narrow %s", p.Dst, e.inventoryFile(), at),
+				e.undeclaredFix(p, at),
 				hash(RuleUndeclaredEgress))
 		}
 		if on(RuleInternetEgress) && p.Internet {
@@ -262,6 +262,15 @@ func (e *evaluator) paths() {
 				hash(RuleNewCrossNamespace))
 		}
 	}
+}
+
+// undeclaredFix suggests declaring the range, except for "any external
+// host", which no vendor owns: that rule has to be narrowed.
+func (e *evaluator) undeclaredFix(p Path, at string) string {
+	if p.Internet {
+		return fmt.Sprintf("narrow %s to ranges declared in %s", at, e.inventoryFile())
+	}
+	return fmt.Sprintf("declare %s in %s, narrow %s", p.Dst, e.inventoryFile(), at)
 }
 
 func (e *evaluator) inventoryFile() string {

@@ -30,6 +30,33 @@ func ParseSeverity(s string) (Severity, error) {
 	return "", fmt.Errorf("bad severity %q: want error, warning or off", s)
 }
 
+// ParseFailOn reads the Action's fail-on input: a list of severities whose
+// unacknowledged violations fail the check. Empty means [error]; "off" is
+// refused because off rules produce no violations.
+func ParseFailOn(values []string) ([]Severity, error) {
+	var out []Severity
+	seen := map[Severity]bool{}
+	for _, v := range values {
+		v = strings.ToLower(strings.TrimSpace(v))
+		if v == "" {
+			continue
+		}
+		s, err := ParseSeverity(v)
+		if err != nil || s == Off {
+			return nil, fmt.Errorf("fail-on %q: want error or warning", v)
+		}
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return []Severity{Error}, nil
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].rank() < out[j].rank() })
+	return out, nil
+}
+
 // rank orders severities for sorting: errors first.
 func (s Severity) rank() int {
 	switch s {
@@ -43,11 +70,30 @@ func (s Severity) rank() int {
 
 // The built-in rule names, as written in the config file.
 const (
-	RuleUndeclaredEgress   = "undeclared-egress"
-	RuleInternetEgress     = "internet-egress"
-	RuleSensitiveIngress   = "sensitive-ingress"
+	// RuleUndeclaredEgress fires for each new path to an external range
+	// that no sub-processor owns (Path.External && Path.Undeclared). An
+	// internet path is undeclared too, so it also fires internet-egress.
+	RuleUndeclaredEgress = "undeclared-egress"
+	// RuleInternetEgress fires for each new path to "any external host"
+	// (0.0.0.0/0, ::/0, or an egress rule without `to`).
+	RuleInternetEgress = "internet-egress"
+	// RuleSensitiveIngress fires for each new path into a namespace that
+	// carries the sensitive label in head, from a source outside that
+	// namespace and outside the rule's allowFrom namespaces. Sources that
+	// are not workloads (external ranges, {ingress-controller}) are always
+	// outside.
+	RuleSensitiveIngress = "sensitive-ingress"
+	// RuleMissingDefaultDeny fires for a namespace with workloads in head
+	// that lacks default-deny ingress or egress, but only when this change
+	// is responsible: the namespace is new in head, gets its first
+	// workloads, or lost default-deny in this change. Namespaces that
+	// already lacked it at base are reported once per run as info notes
+	// (Result.Notes), not violations: a rule that failed every PR of a
+	// repository that never had default-deny would only get switched off.
 	RuleMissingDefaultDeny = "missing-default-deny"
-	RuleNewCrossNamespace  = "new-cross-namespace"
+	// RuleNewCrossNamespace fires for each new path between workloads of
+	// two different namespaces.
+	RuleNewCrossNamespace = "new-cross-namespace"
 )
 
 // Rules lists the built-in rule names, sorted.
