@@ -497,3 +497,46 @@ func TestCompareDiff(t *testing.T) {
 		t.Errorf("CompareDiff(%v, nil) = %q; want one difference", v6, diffs)
 	}
 }
+
+func FuzzParseList(f *testing.F) {
+	f.Add("a/x[Deployment] => b/y[Deployment] : TCP 80,443,UDP 53")
+	f.Add("0.0.0.0-9.255.255.255[External] => b/y[Pod] : All Connections\n{ingress-controller} => b/y[Pod] : TCP 8080")
+	f.Add("::/0 => a/b[Pod] : SCTP 1-9002,9004-65535")
+	f.Fuzz(func(t *testing.T, s string) {
+		lines, err := ParseList([]byte(s))
+		if err != nil {
+			return
+		}
+		var buf strings.Builder
+		for _, l := range lines {
+			buf.WriteString(l.Src.String() + " => " + l.Dst.String() + " : " + l.Conns.String() + "\n")
+		}
+		again, err := ParseList([]byte(buf.String()))
+		if err != nil {
+			t.Fatalf("ParseList(reprint %q) error: %v", buf.String(), err)
+		}
+		if diff := cmp.Diff(lines, again, cmpOpts); diff != "" {
+			t.Fatalf("ParseList(reprint of %q) mismatch (-want +got):\n%s", s, diff)
+		}
+		if diffs := Compare(lines, again, CompareOptions{}); len(diffs) != 0 {
+			t.Fatalf("Compare(%q, reprint) = %q; want equal", s, diffs)
+		}
+	})
+}
+
+func FuzzParseDiff(f *testing.F) {
+	f.Add("Connectivity diff:\ndiff-type: changed, source: a/b[Pod], destination: c/d[Pod], ref1: TCP 80,UDP 53, ref2: TCP 81")
+	f.Add("diff-type,source,destination,ref1,ref2,workloads-diff-info\nadded,a/b[Pod],c/d[Pod],No Connections,\"TCP 1,2\",x")
+	f.Fuzz(func(t *testing.T, s string) {
+		lines, err := ParseDiff([]byte(s))
+		if err != nil {
+			return
+		}
+		// A diff compared with itself can only report lines whose kind contradicts their sets.
+		for _, d := range CompareDiff(lines, lines, CompareOptions{IgnoreIPv6: true}) {
+			if !strings.HasPrefix(d, "got line ") && !strings.HasPrefix(d, "want line ") {
+				t.Fatalf("CompareDiff(%q, itself) reported %q", s, d)
+			}
+		}
+	})
+}
