@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -204,9 +205,9 @@ func (d *decoder) object(n *yaml.Node, h header, budget int) {
 		}
 		line := lineOr(h.nameLine, n.Line)
 		msg := err.Error()
-		var fe interface{ FieldPath() string }
-		if errors.As(err, &fe) {
-			line = lineOr(pathLine(n, fe.FieldPath()), line)
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			line = lineOr(pathLine(n, te.Field), line)
 		}
 		d.diag(sev, line, objName, strings.TrimPrefix(msg, "json: ")+"; object skipped")
 		return

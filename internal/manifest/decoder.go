@@ -51,32 +51,19 @@ func keyOf(doc Document) docKey {
 // objects and diagnostics in the order of docs.
 func (d *Decoder) DecodeAll(docs []Document) ([]Object, []diag.Diagnostic) {
 	results := make([]decoded, len(docs))
-	var next atomic.Int64
-	work := func() {
-		for {
-			i := int(next.Add(1) - 1)
-			if i >= len(docs) {
-				return
-			}
-			k := keyOf(docs[i])
+	parallel(len(docs), func(i int) {
+		k := keyOf(docs[i])
+		d.mu.Lock()
+		r, ok := d.cache[k]
+		d.mu.Unlock()
+		if !ok {
+			r.objs, r.diags = Decode(docs[i])
 			d.mu.Lock()
-			r, ok := d.cache[k]
+			d.cache[k] = r
 			d.mu.Unlock()
-			if !ok {
-				r.objs, r.diags = Decode(docs[i])
-				d.mu.Lock()
-				d.cache[k] = r
-				d.mu.Unlock()
-			}
-			results[i] = r
 		}
-	}
-	workers := min(runtime.GOMAXPROCS(0), len(docs))
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(work)
-	}
-	wg.Wait()
+		results[i] = r
+	})
 	var (
 		objs  []Object
 		diags []diag.Diagnostic
@@ -86,4 +73,32 @@ func (d *Decoder) DecodeAll(docs []Document) ([]Object, []diag.Diagnostic) {
 		diags = append(diags, r.diags...)
 	}
 	return objs, diags
+}
+
+// parallel calls f(0), ..., f(n-1) on up to GOMAXPROCS goroutines and
+// returns when all calls have returned.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -83,22 +83,12 @@ func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c =
 // splitYAML cuts a YAML stream at its document markers, then checks that
 // each document parses.
 func splitYAML(file string, data []byte) ([]Document, []diag.Diagnostic) {
-	var (
-		docs  []Document
-		diags []diag.Diagnostic
-	)
+	var docs []Document
 	start, startLine := 0, 1            // where the current document starts
 	content, directives := false, false // whether it holds content, or only directives
 	flush := func(end int) {
 		if content {
-			d := Document{Source: Source{File: file, Line: startLine}, Data: data[start:end:end]}
-			if err := checkYAML(d.Data); err != nil {
-				diags = append(diags, diag.Diagnostic{Severity: diag.Error, File: file,
-					Line:    lineOr(yamlErrorLine(err)+startLine-1, startLine),
-					Message: "invalid YAML: " + yamlMessage(err, startLine-1)})
-			} else {
-				docs = append(docs, d)
-			}
+			docs = append(docs, Document{Source: Source{File: file, Line: startLine}, Data: data[start:end:end]})
 		}
 		content, directives = false, false
 	}
@@ -142,7 +132,29 @@ func splitYAML(file string, data []byte) ([]Document, []diag.Diagnostic) {
 		off = next
 	}
 	flush(len(data))
-	return docs, diags
+	return checkDocs(docs)
+}
+
+// checkDocs parses each document (on GOMAXPROCS workers: parsing is the
+// costly part) and keeps those that parse; each that does not gives an
+// error naming its line.
+func checkDocs(docs []Document) ([]Document, []diag.Diagnostic) {
+	errs := make([]error, len(docs))
+	parallel(len(docs), func(i int) { errs[i] = checkYAML(docs[i].Data) })
+	var (
+		ok    = docs[:0:0]
+		diags []diag.Diagnostic
+	)
+	for i, d := range docs {
+		if errs[i] == nil {
+			ok = append(ok, d)
+			continue
+		}
+		diags = append(diags, diag.Diagnostic{Severity: diag.Error, File: d.Source.File,
+			Line:    lineOr(yamlErrorLine(errs[i])+d.Source.Line-1, d.Source.Line),
+			Message: "invalid YAML: " + yamlMessage(errs[i], d.Source.Line-1)})
+	}
+	return ok, diags
 }
 
 // isMarker reports whether line is a document marker ("---" or "...")
@@ -164,15 +176,6 @@ func hasContent(line []byte) bool {
 
 // checkYAML parses one document, reporting a syntax error.
 func checkYAML(data []byte) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for {
-		var n yaml.Node
-		err := dec.Decode(&n)
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
+	var n yaml.Node
+	return yaml.Unmarshal(data, &n)
 }
