@@ -6,8 +6,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"sigs.k8s.io/yaml"
-
 	"github.com/reachdiff/reachdiff/internal/manifest"
 )
 
@@ -35,7 +33,7 @@ func renderFiles(objs []manifest.Object) (names []string, data map[string][]byte
 	next := map[string]int{} // next line number per file
 	lines = make([]int, len(objs))
 	for i, o := range objs {
-		doc, err := yaml.Marshal(o.Typed)
+		doc, err := marshalYAML(o.Typed)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("marshal %s: %w", objectName(o), err)
 		}
