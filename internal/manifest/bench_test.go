@@ -7,6 +7,9 @@ import (
 	"time"
 )
 
+// genManifestsText returns n generated Deployments and n NetworkPolicies.
+func genManifestsText(n int) string { return string(genManifests(n, n)) }
+
 // genManifests writes a deterministic multi-document YAML stream of
 // deployments Deployments and policies NetworkPolicies, spread over ten
 // namespaces, shaped like real application manifests.
