@@ -1,8 +1,9 @@
 package gate
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/reachdiff/reachdiff/internal/diag"
@@ -346,45 +347,29 @@ func policyTypes(missing []string) string {
 	return strings.Join(out, ", ")
 }
 
+// sortViolations orders violations by severity (errors first), rule,
+// namespace, source, destination, opened connections and hash; the policy
+// location breaks the tie between copies of one path.
 func sortViolations(vs []Violation) {
-	key := func(v Violation) [5]string {
-		var src, dst, opened string
-		if v.Path != nil {
-			src, dst, opened = v.Path.Src, v.Path.Dst, v.Path.Opened
-		}
-		return [5]string{v.Rule, v.Namespace, src, dst, opened}
-	}
-	sort.SliceStable(vs, func(i, j int) bool {
-		a, b := vs[i], vs[j]
-		if ra, rb := a.Severity.rank(), b.Severity.rank(); ra != rb {
-			return ra < rb
-		}
-		ka, kb := key(a), key(b)
-		for k := range ka {
-			if ka[k] != kb[k] {
-				return ka[k] < kb[k]
-			}
-		}
-		if a.Hash != b.Hash {
-			return a.Hash < b.Hash
-		}
-		// The same path listed twice: prefer the first policy location.
-		fa, fb := policyAt(a.Path), policyAt(b.Path)
-		if fa.file != fb.file {
-			return fa.file < fb.file
-		}
-		return fa.line < fb.line
+	slices.SortFunc(vs, func(a, b Violation) int {
+		pa, pb := pathOf(a), pathOf(b)
+		return cmp.Or(
+			cmp.Compare(a.Severity.rank(), b.Severity.rank()),
+			cmp.Compare(a.Rule, b.Rule),
+			cmp.Compare(a.Namespace, b.Namespace),
+			cmp.Compare(pa.Src, pb.Src),
+			cmp.Compare(pa.Dst, pb.Dst),
+			cmp.Compare(pa.Opened, pb.Opened),
+			cmp.Compare(a.Hash, b.Hash),
+			cmp.Compare(pa.PolicyFile, pb.PolicyFile),
+			cmp.Compare(pa.PolicyLine, pb.PolicyLine),
+		)
 	})
 }
 
-type location struct {
-	file string
-	line int
-}
-
-func policyAt(p *Path) location {
-	if p == nil {
-		return location{}
+func pathOf(v Violation) *Path {
+	if v.Path == nil {
+		return &Path{}
 	}
-	return location{p.PolicyFile, p.PolicyLine}
+	return v.Path
 }
