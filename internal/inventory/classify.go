@@ -1,7 +1,9 @@
 package inventory
 
 import (
+	"encoding/json"
 	"net/netip"
+	"slices"
 	"sort"
 
 	"github.com/reachdiff/reachdiff/internal/connset"
@@ -19,26 +21,27 @@ type ExternalReach struct {
 // Classification labels the external reach of every workload that has any.
 type Classification struct {
 	// Workloads are sorted by name.
-	Workloads []WorkloadReach
+	Workloads []WorkloadReach `json:"workloads"`
 	// Unverifiable are the declared FQDN endpoints: NetworkPolicy has no
 	// host names, so their reach is not known from the policies.
-	Unverifiable []Unverifiable
+	Unverifiable []Unverifiable `json:"unverifiable"`
 }
 
 // WorkloadReach is what one workload can reach outside the cluster.
 type WorkloadReach struct {
-	Workload string
+	Workload string `json:"workload"`
 	// Vendors are the sub-processors it reaches on their declared ports,
 	// sorted by name.
-	Vendors []VendorReach
+	Vendors []VendorReach `json:"vendors"`
 	// AnyIPv4 (AnyIPv6) are the connections on which the workload reaches
 	// every IPv4 (IPv6) address outside all declared ranges: "any external
 	// host". None when some undeclared address is not reachable.
-	AnyIPv4, AnyIPv6 connset.Set
+	AnyIPv4 connset.Set `json:"anyIPv4"`
+	AnyIPv6 connset.Set `json:"anyIPv6"`
 	// Undeclared is the rest of its undeclared reach, beyond AnyIPv4 and
 	// AnyIPv6: ranges no vendor owns, and vendor ranges on ports the vendor
 	// does not declare. Sorted by range.
-	Undeclared []UndeclaredReach
+	Undeclared []UndeclaredReach `json:"undeclared"`
 
 	// undeclared is all undeclared reach as disjoint pieces, before "any
 	// external host" is folded out, for DiffReach.
@@ -53,21 +56,21 @@ func (w WorkloadReach) AnyExternal() bool {
 
 // VendorReach is a sub-processor a workload reaches.
 type VendorReach struct {
-	Subprocessor string
+	Subprocessor string `json:"subprocessor"`
 	// Conns are the connections allowed within the vendor's declared ports.
-	Conns connset.Set
+	Conns connset.Set `json:"conns"`
 	// Ranges are the vendor's addresses reached (merged, sorted).
-	Ranges []ipset.Range
+	Ranges []ipset.Range `json:"-"`
 }
 
 // UndeclaredReach is reach to an external range that no vendor declares.
 type UndeclaredReach struct {
-	Range ipset.Range
-	Conns connset.Set
+	Range ipset.Range `json:"-"`
+	Conns connset.Set `json:"conns"`
 	// Vendors are the owners of the range when the reach is undeclared only
 	// because the ports fall outside what they declare; empty when no
 	// vendor owns the range.
-	Vendors []string
+	Vendors []string `json:"vendors,omitempty"`
 }
 
 // piece is a disjoint part of a workload's external reach.
@@ -95,8 +98,7 @@ func (inv *Inventory) Classify(reach []ExternalReach) Classification {
 	byWorkload := map[string][]ExternalReach{}
 	var names []string
 	for _, r := range reach {
-		if r.Conns.IsEmpty() || !r.Range.First.IsValid() || !r.Range.Last.IsValid() ||
-			r.Range.First.Is4() != r.Range.Last.Is4() || r.Range.Last.Less(r.Range.First) {
+		if r.Conns.IsEmpty() || !r.Range.IsValid() || r.Range.First.Is4() != r.Range.Last.Is4() {
 			continue
 		}
 		if _, ok := byWorkload[r.Workload]; !ok {
@@ -105,23 +107,41 @@ func (inv *Inventory) Classify(reach []ExternalReach) Classification {
 		byWorkload[r.Workload] = append(byWorkload[r.Workload], r)
 	}
 	sort.Strings(names)
-	bounds := inv.Boundaries()
-	owners := map[ipset.Range][]Ownership{}
-	ownersOf := func(r ipset.Range) []Ownership {
-		o, ok := owners[r]
-		if !ok {
-			o = inv.Owners(r)
-			owners[r] = o
-		}
-		return o
-	}
+	atoms := inv.ownedAtoms()
 	for _, name := range names {
-		c.Workloads = append(c.Workloads, classifyWorkload(name, byWorkload[name], bounds, ownersOf))
+		c.Workloads = append(c.Workloads, classifyWorkload(name, byWorkload[name], atoms))
 	}
 	return c
 }
 
-func classifyWorkload(name string, reach []ExternalReach, bounds []ipset.Range, ownersOf func(ipset.Range) []Ownership) WorkloadReach {
+// ownedAtom is a part of the address space that no endpoint boundary
+// splits, with the vendors owning it (none for "the internet").
+type ownedAtom struct {
+	r      ipset.Range
+	owners []Ownership
+	names  []string
+	ports  connset.Set // union of the owners' declared ports
+}
+
+// ownedAtoms splits both address families at every endpoint CIDR.
+func (inv *Inventory) ownedAtoms() []ownedAtom {
+	rs := ipset.Atoms(inv.Boundaries())
+	out := make([]ownedAtom, len(rs))
+	for i, r := range rs {
+		a := ownedAtom{r: r, ports: connset.None()}
+		if inv != nil && len(inv.Subprocessors) > 0 {
+			a.owners = inv.Owners(r)
+		}
+		for _, o := range a.owners {
+			a.names = append(a.names, o.Subprocessor)
+			a.ports = a.ports.Union(o.Ports)
+		}
+		out[i] = a
+	}
+	return out
+}
+
+func classifyWorkload(name string, reach []ExternalReach, atoms []ownedAtom) WorkloadReach {
 	w := WorkloadReach{Workload: name, AnyIPv4: connset.None(), AnyIPv6: connset.None()}
 	vendorConns := map[string]connset.Set{}
 	vendorRanges := map[string][]ipset.Range{}
@@ -137,35 +157,38 @@ func classifyWorkload(name string, reach []ExternalReach, bounds []ipset.Range, 
 		}
 		anyc := connset.All()
 		sawComplement := false
-		for _, iv := range elementary(family, rs, bounds) {
-			os := ownersOf(iv.r)
-			if len(os) == 0 {
-				sawComplement = true
-				anyc = anyc.Intersect(iv.conns)
-				if !iv.conns.IsEmpty() {
-					w.undeclared = append(w.undeclared, piece{r: iv.r, conns: iv.conns})
+		for _, iv := range elementary(family, rs) {
+			// Split the interval at the atoms it overlaps.
+			k := sort.Search(len(atoms), func(k int) bool { return !atoms[k].r.Last.Less(iv.r.First) })
+			for ; k < len(atoms) && !iv.r.Last.Less(atoms[k].r.First); k++ {
+				a := &atoms[k]
+				part := iv.r
+				if part.First.Less(a.r.First) {
+					part.First = a.r.First
 				}
-				continue
-			}
-			if iv.conns.IsEmpty() {
-				continue
-			}
-			declared := connset.None()
-			var names []string
-			for _, o := range os {
-				names = append(names, o.Subprocessor)
-				declared = declared.Union(o.Ports)
-				if in := iv.conns.Intersect(o.Ports); !in.IsEmpty() {
-					prev, ok := vendorConns[o.Subprocessor]
-					if !ok {
-						prev = connset.None()
+				if a.r.Last.Less(part.Last) {
+					part.Last = a.r.Last
+				}
+				if len(a.owners) == 0 {
+					sawComplement = true
+					anyc = anyc.Intersect(iv.conns)
+					if !iv.conns.IsEmpty() {
+						w.undeclared = appendPiece(w.undeclared, piece{r: part, conns: iv.conns})
 					}
-					vendorConns[o.Subprocessor] = prev.Union(in)
-					vendorRanges[o.Subprocessor] = append(vendorRanges[o.Subprocessor], iv.r)
+					continue
 				}
-			}
-			if out := iv.conns.Subtract(declared); !out.IsEmpty() {
-				w.undeclared = append(w.undeclared, piece{r: iv.r, conns: out, owners: names})
+				if iv.conns.IsEmpty() {
+					continue
+				}
+				for _, o := range a.owners {
+					if in := iv.conns.Intersect(o.Ports); !in.IsEmpty() {
+						vendorConns[o.Subprocessor] = vendorConns[o.Subprocessor].Union(in)
+						vendorRanges[o.Subprocessor] = append(vendorRanges[o.Subprocessor], part)
+					}
+				}
+				if out := iv.conns.Subtract(a.ports); !out.IsEmpty() {
+					w.undeclared = appendPiece(w.undeclared, piece{r: part, conns: out, owners: a.names})
+				}
 			}
 		}
 		if !sawComplement {
@@ -183,6 +206,19 @@ func classifyWorkload(name string, reach []ExternalReach, bounds []ipset.Range, 
 	sort.Slice(w.Vendors, func(i, j int) bool { return w.Vendors[i].Subprocessor < w.Vendors[j].Subprocessor })
 	w.Undeclared = foldUndeclared(w.undeclared, w.AnyIPv4, w.AnyIPv6)
 	return w
+}
+
+// appendPiece appends p, merging it into the previous piece when they touch
+// and carry the same connections and owners.
+func appendPiece(ps []piece, p piece) []piece {
+	if n := len(ps); n > 0 {
+		q := &ps[n-1]
+		if q.r.Last.Next() == p.r.First && q.conns.Equal(p.conns) && slices.Equal(q.owners, p.owners) {
+			q.r.Last = p.r.Last
+			return ps
+		}
+	}
+	return append(ps, p)
 }
 
 // foldUndeclared removes what "any external host" already says from the
@@ -211,44 +247,34 @@ func foldUndeclared(ps []piece, any4, any6 connset.Set) []UndeclaredReach {
 	return out
 }
 
-// interval is an elementary part of an address family: no reach range or
-// inventory boundary starts or ends inside it.
+// interval is an elementary part of an address family: no reach range
+// starts or ends inside it.
 type interval struct {
 	r     ipset.Range
 	conns connset.Set
 }
 
 // elementary splits the family's space at every start and end of the reach
-// ranges and boundaries, and gives each part the union of the connections of
-// the reach ranges covering it. Parts are sorted and cover the family.
-func elementary(family ipset.Range, rs []ExternalReach, bounds []ipset.Range) []interval {
-	cuts := map[netip.Addr]bool{family.First: true}
-	cut := func(r ipset.Range) {
-		cuts[r.First] = true
-		if r.Last != family.Last {
-			cuts[r.Last.Next()] = true
-		}
-	}
+// ranges, and gives each part the union of the connections of the reach
+// ranges covering it. Parts are sorted and cover the family.
+func elementary(family ipset.Range, rs []ExternalReach) []interval {
+	starts := make([]netip.Addr, 0, 2*len(rs)+1)
+	starts = append(starts, family.First)
 	for _, r := range rs {
-		cut(r.Range)
-	}
-	for _, b := range bounds {
-		if b.First.Is4() == family.First.Is4() {
-			cut(b)
+		starts = append(starts, r.Range.First)
+		if r.Range.Last != family.Last {
+			starts = append(starts, r.Range.Last.Next())
 		}
 	}
-	starts := make([]netip.Addr, 0, len(cuts))
-	for a := range cuts {
-		starts = append(starts, a)
-	}
-	sort.Slice(starts, func(i, j int) bool { return starts[i].Less(starts[j]) })
+	slices.SortFunc(starts, netip.Addr.Compare)
+	starts = slices.Compact(starts)
 	ivs := make([]interval, len(starts))
 	for i, s := range starts {
 		last := family.Last
 		if i+1 < len(starts) {
 			last = starts[i+1].Prev()
 		}
-		ivs[i] = interval{r: ipset.Range{First: s, Last: last}, conns: connset.None()}
+		ivs[i] = interval{r: ipset.Range{First: s, Last: last}}
 	}
 	for _, r := range rs {
 		i := sort.Search(len(ivs), func(i int) bool { return !ivs[i].r.First.Less(r.Range.First) })
@@ -273,6 +299,32 @@ func mergeRanges(rs []ipset.Range) []ipset.Range {
 			continue
 		}
 		out = append(out, r)
+	}
+	return out
+}
+
+// MarshalJSON prints the ranges in the report notation (CIDR or first-last).
+func (v VendorReach) MarshalJSON() ([]byte, error) {
+	type plain VendorReach
+	return json.Marshal(struct {
+		plain
+		Ranges []string `json:"ranges"`
+	}{plain(v), rangeStrings(v.Ranges)})
+}
+
+// MarshalJSON prints the range in the report notation (CIDR or first-last).
+func (u UndeclaredReach) MarshalJSON() ([]byte, error) {
+	type plain UndeclaredReach
+	return json.Marshal(struct {
+		Range string `json:"range"`
+		plain
+	}{u.Range.String(), plain(u)})
+}
+
+func rangeStrings(rs []ipset.Range) []string {
+	out := make([]string, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, r.String())
 	}
 	return out
 }

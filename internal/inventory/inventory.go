@@ -9,7 +9,6 @@ package inventory
 import (
 	"net/netip"
 	"sort"
-	"strings"
 
 	"github.com/reachdiff/reachdiff/internal/connset"
 	"github.com/reachdiff/reachdiff/internal/ipset"
@@ -138,19 +137,6 @@ type Unverifiable struct {
 	FQDN         string `json:"fqdn"`
 	Ports        string `json:"ports"`
 	Line         int    `json:"line,omitempty"`
-}
-
-// lookup finds an entry by name, ignoring case.
-func (inv *Inventory) lookup(name string) *Subprocessor {
-	if inv == nil {
-		return nil
-	}
-	for i := range inv.Subprocessors {
-		if strings.EqualFold(inv.Subprocessors[i].Name, name) {
-			return &inv.Subprocessors[i]
-		}
-	}
-	return nil
 }
 
 func sortRanges(rs []ipset.Range) {

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"encoding/json"
 	"net/netip"
 	"sort"
 
@@ -12,10 +13,10 @@ import (
 type ReachDiff struct {
 	// Vendors are per-workload vendor reach changes, sorted by workload
 	// then vendor.
-	Vendors []VendorDelta
+	Vendors []VendorDelta `json:"vendors"`
 	// Undeclared is undeclared reach that head allows and base did not,
 	// sorted by workload, then "any external host" first, then range.
-	Undeclared []UndeclaredDelta
+	Undeclared []UndeclaredDelta `json:"undeclared"`
 }
 
 // The values of VendorDelta.Change.
@@ -28,24 +29,40 @@ const (
 // VendorDelta is a change in which vendor a workload reaches, or on which
 // ports.
 type VendorDelta struct {
-	Workload, Subprocessor string
+	Workload     string `json:"workload"`
+	Subprocessor string `json:"subprocessor"`
 	// Change is NewlyReachable, NoLongerReachable or PortsChanged.
-	Change        string
-	Before, After connset.Set
+	Change string      `json:"change"`
+	Before connset.Set `json:"before"`
+	After  connset.Set `json:"after"`
 }
 
 // UndeclaredDelta is newly allowed undeclared external reach.
 type UndeclaredDelta struct {
-	Workload string
+	Workload string `json:"workload"`
 	// Any is "IPv4" or "IPv6" when the workload newly reaches any external
 	// host of that family (Range is then the family's whole space); "" for
 	// a range.
-	Any   string
-	Range ipset.Range
+	Any   string      `json:"any,omitempty"`
+	Range ipset.Range `json:"-"`
 	// Conns are the newly allowed connections.
-	Conns connset.Set
+	Conns connset.Set `json:"conns"`
 	// Vendors own the range when only the ports are undeclared.
-	Vendors []string
+	Vendors []string `json:"vendors,omitempty"`
+}
+
+// MarshalJSON prints the range in the report notation ("any external host"
+// for internet-wide reach).
+func (u UndeclaredDelta) MarshalJSON() ([]byte, error) {
+	type plain UndeclaredDelta
+	r := u.Range.String()
+	if u.Any != "" {
+		r = "any external host"
+	}
+	return json.Marshal(struct {
+		Range string `json:"range"`
+		plain
+	}{r, plain(u)})
 }
 
 // DiffReach compares base and head classifications: vendors newly (no
@@ -151,48 +168,40 @@ func diffUndeclared(workload string, b, h *WorkloadReach) []UndeclaredDelta {
 }
 
 // subtractPieces returns head's pieces minus base's, address by address and
-// connection by connection. Both lists are sorted and disjoint.
+// connection by connection. Both lists are sorted and disjoint, so one sweep
+// suffices.
 func subtractPieces(head, base []piece) []piece {
 	if len(base) == 0 {
 		return head
 	}
 	var out []piece
+	j := 0
 	for _, h := range head {
-		// Split h at every base boundary inside it.
-		cuts := []netip.Addr{h.r.First}
-		for _, b := range base {
-			if b.r.Last.Less(h.r.First) || h.r.Last.Less(b.r.First) {
-				continue
-			}
-			if h.r.First.Less(b.r.First) {
-				cuts = append(cuts, b.r.First)
-			}
-			if b.r.Last.Less(h.r.Last) {
-				cuts = append(cuts, b.r.Last.Next())
-			}
+		for j < len(base) && base[j].r.Last.Less(h.r.First) {
+			j++
 		}
-		sort.Slice(cuts, func(i, j int) bool { return cuts[i].Less(cuts[j]) })
-		for i, s := range cuts {
-			if i > 0 && cuts[i-1] == s {
-				continue
+		at := h.r.First
+		for k := j; k < len(base) && !h.r.Last.Less(base[k].r.First); k++ {
+			b := base[k]
+			if at.Less(b.r.First) { // a gap before b: nothing to subtract
+				out = append(out, piece{r: ipset.Range{First: at, Last: b.r.First.Prev()}, conns: h.conns, owners: h.owners})
+				at = b.r.First
 			}
-			last := h.r.Last
-			for _, n := range cuts[i+1:] {
-				if n != s {
-					last = n.Prev()
-					break
-				}
+			last := b.r.Last
+			if h.r.Last.Less(last) {
+				last = h.r.Last
 			}
-			part := ipset.Range{First: s, Last: last}
-			conns := h.conns
-			for _, b := range base {
-				if !b.r.Last.Less(part.First) && !part.Last.Less(b.r.First) {
-					conns = conns.Subtract(b.conns)
-				}
+			if c := h.conns.Subtract(b.conns); !c.IsEmpty() {
+				out = append(out, piece{r: ipset.Range{First: at, Last: last}, conns: c, owners: h.owners})
 			}
-			if !conns.IsEmpty() {
-				out = append(out, piece{r: part, conns: conns, owners: h.owners})
+			if last == h.r.Last {
+				at = netip.Addr{}
+				break
 			}
+			at = last.Next()
+		}
+		if at.IsValid() {
+			out = append(out, piece{r: ipset.Range{First: at, Last: h.r.Last}, conns: h.conns, owners: h.owners})
 		}
 	}
 	return out
