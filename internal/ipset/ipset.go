@@ -9,9 +9,11 @@ import (
 	"strings"
 )
 
-// Range is a closed interval [First, Last] of addresses of one family: both netip.Addr have the
-// same BitLen, are unmapped (no IPv4-mapped IPv6) and have no zone, and First <= Last. It is
-// comparable and usable as a map key. The zero Range is invalid (see IsValid).
+// Range is a closed interval [First, Last] of addresses of one family: both netip.Addr are valid,
+// have the same BitLen and no zone, and First <= Last. It is comparable and usable as a map key.
+// The zero Range is invalid (see IsValid). An IPv4 address is always a 32-bit netip.Addr; an
+// IPv4-mapped IPv6 address (::ffff:a.b.c.d) is an IPv6 address like any other, since the IPv6
+// space must be split anywhere (the atom before ::1:0:0:0 ends at ::ffff:255.255.255.255).
 type Range struct{ First, Last netip.Addr }
 
 var (
@@ -30,7 +32,7 @@ func All6() Range { return Range{min6, max6} }
 
 // validAddr reports whether a may bound a Range.
 func validAddr(a netip.Addr) bool {
-	return a.IsValid() && !a.Is4In6() && a.Zone() == ""
+	return a.IsValid() && a.Zone() == ""
 }
 
 // IsValid reports whether r satisfies the Range invariant.
@@ -39,8 +41,7 @@ func (r Range) IsValid() bool {
 		r.First.BitLen() == r.Last.BitLen() && r.First.Compare(r.Last) <= 0
 }
 
-// RangeOf returns the range of the masked prefix p (the zero Range when p is invalid or an
-// IPv4-mapped IPv6 prefix).
+// RangeOf returns the range of the masked prefix p (the zero Range when p is invalid).
 func RangeOf(p netip.Prefix) Range {
 	if !p.IsValid() || !validAddr(p.Addr()) {
 		return Range{}
@@ -52,16 +53,14 @@ func RangeOf(p netip.Prefix) Range {
 	return Range{p.Addr(), fromU128(first.or(host), n)}
 }
 
-// ParseRange reads "10.0.0.0/8", "10.0.0.1-10.0.0.9", "10.0.0.1", "::/0" or "2001:db8::/32".
-// A CIDR must not have host bits set (use ParseCIDR for NetworkPolicy input, which masks them).
+// ParseRange reads "10.0.0.0/8", "10.0.0.1-10.0.0.9", "10.0.0.1", "::/0" or "2001:db8::/32",
+// everything Range.String prints. A CIDR must not have host bits set (use ParseCIDR for
+// NetworkPolicy input, which masks them). IPv4-mapped IPv6 addresses are read as IPv6.
 func ParseRange(s string) (Range, error) {
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
 			return Range{}, fmt.Errorf("invalid range %q: %w", s, err)
-		}
-		if p.Addr().Is4In6() {
-			return Range{}, fmt.Errorf("invalid range %q: IPv4-mapped IPv6 addresses are not supported", s)
 		}
 		if m := p.Masked(); m != p {
 			return Range{}, fmt.Errorf("invalid range %q: host bits set (did you mean %s?)", s, m)
@@ -92,9 +91,6 @@ func parseAddr(whole, s string) (netip.Addr, error) {
 	a, err := netip.ParseAddr(s)
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("invalid range %q: %w", whole, err)
-	}
-	if a.Is4In6() {
-		return netip.Addr{}, fmt.Errorf("invalid range %q: IPv4-mapped IPv6 addresses are not supported", whole)
 	}
 	if a.Zone() != "" {
 		return netip.Addr{}, fmt.Errorf("invalid range %q: IPv6 zones are not supported", whole)
@@ -148,7 +144,8 @@ func (r Range) String() string {
 // Is4 reports whether r is an IPv4 range.
 func (r Range) Is4() bool { return r.First.Is4() }
 
-// Contains reports whether a is in r (an address of the other family, or a mapped one, is not).
+// Contains reports whether a is in r. Families are distinct: 10.0.0.1 is not in ::/0, and
+// ::ffff:10.0.0.1 is not in 10.0.0.0/8.
 func (r Range) Contains(a netip.Addr) bool {
 	return r.IsValid() && validAddr(a) && a.BitLen() == r.First.BitLen() &&
 		r.First.Compare(a) <= 0 && a.Compare(r.Last) <= 0

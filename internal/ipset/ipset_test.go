@@ -44,6 +44,9 @@ func TestParseRangeString(t *testing.T) {
 		{"::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", "::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe",
 			"::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe"},
 		{"0:0:0:1::/64", "0:0:0:1::", "::1:ffff:ffff:ffff:ffff", "0:0:0:1::/64"},
+		{"::ffff:1.2.3.4", "::ffff:1.2.3.4", "::ffff:1.2.3.4", "::ffff:1.2.3.4/128"},
+		{"::ffff:0.0.0.0/96", "::ffff:0.0.0.0", "::ffff:255.255.255.255", "::ffff:0.0.0.0/96"},
+		{"::-::ffff:255.255.255.255", "::", "::ffff:255.255.255.255", "::/80"},
 	}
 	for _, tt := range tests {
 		r := mustRange(t, tt.in)
@@ -70,8 +73,6 @@ func TestParseRangeErrors(t *testing.T) {
 		{"10.0.0.1/8", "host bits set (did you mean 10.0.0.0/8?)"},
 		{"10.0.0.9-10.0.0.1", "after the last"},
 		{"10.0.0.1-::1", "mixes IPv4 and IPv6"},
-		{"::ffff:1.2.3.4", "IPv4-mapped"},
-		{"::ffff:1.2.3.0/120", "IPv4-mapped"},
 		{"fe80::1%eth0", "zones"},
 		{"10.0.0.1-", "invalid range"},
 		{"1.2.3", "invalid range"},
@@ -142,8 +143,8 @@ func TestRangeOf(t *testing.T) {
 	if got := RangeOf(netip.Prefix{}); got.IsValid() {
 		t.Errorf("RangeOf(invalid) = %v; want invalid", got)
 	}
-	if got := RangeOf(netip.MustParsePrefix("::ffff:10.0.0.0/104")); got.IsValid() {
-		t.Errorf("RangeOf(mapped) = %v; want invalid", got)
+	if got, want := RangeOf(netip.MustParsePrefix("::ffff:10.0.0.0/104")), mustRange(t, "::ffff:10.0.0.0-::ffff:10.255.255.255"); got != want || got.Is4() {
+		t.Errorf("RangeOf(::ffff:10.0.0.0/104) = %v; want %v (IPv6)", got, want)
 	}
 }
 
@@ -257,6 +258,8 @@ func TestAtoms(t *testing.T) {
 		{"edges", []string{"255.255.255.255", "0.0.0.0", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
 			[]string{"0.0.0.0/32", "0.0.0.1-255.255.255.254", "255.255.255.255/32",
 				"::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128"}},
+		{"mapped boundary", []string{"::1:0:0:0"}, []string{"0.0.0.0/0", "::/80", "::1:0:0:0/128",
+			"::1:0:0:1-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"}},
 		{"v6", []string{"2001:db8::/32"}, []string{"0.0.0.0/0", "::-2001:db7:ffff:ffff:ffff:ffff:ffff:ffff",
 			"2001:db8::/32", "2001:db9::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"}},
 	}
@@ -363,7 +366,7 @@ func checkCanonical(t *testing.T, what string, s Set) {
 
 var refPoints4 = []string{"0.0.0.0", "0.0.0.1", "0.0.0.2", "9.255.255.255", "10.0.0.0", "10.0.0.1", "10.0.0.255",
 	"10.0.1.0", "10.255.255.255", "11.0.0.0", "255.255.255.254", "255.255.255.255"}
-var refPoints6 = []string{"::", "::1", "::2", "2001:db8::", "2001:db8::1", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff",
+var refPoints6 = []string{"::", "::1", "::2", "::ffff:255.255.255.255", "::1:0:0:0", "2001:db8::", "2001:db8::1", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff",
 	"ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"}
 
 func randomRaw(rng *rand.Rand) []Range {
