@@ -42,6 +42,7 @@ func Mutate(base *Cluster, seed int64, n int) (*Cluster, []Change) {
 	for _, k := range changeKinds {
 		total += k.weight
 	}
+	m.b.w = worldOf(m.objs)
 	var changes []Change
 	for tries := 0; len(changes) < n && tries < 20*n+20; tries++ {
 		x := m.b.r.IntN(total)
@@ -53,7 +54,6 @@ func Mutate(base *Cluster, seed int64, n int) (*Cluster, []Change) {
 			}
 			x -= k.weight
 		}
-		m.b.w = worldOf(m.objs)
 		if obj, ok := m.apply(kind); ok {
 			changes = append(changes, Change{Kind: kind, Object: obj})
 		}
@@ -108,13 +108,16 @@ func (m *mutation) apply(kind string) (string, bool) {
 			return "", false
 		}
 		m.relabelWorkload(m.own(i))
+		m.refresh(i)
 		return objectName(m.objs[i]), true
 	case ChangeRelabelNamespace:
 		i := m.pickIndex(func(o manifest.Object) bool { _, ok := o.Typed.(*corev1.Namespace); return ok })
 		if i < 0 {
 			return "", false
 		}
-		m.relabelNamespace(m.own(i).(*corev1.Namespace))
+		ns := m.own(i).(*corev1.Namespace)
+		m.relabelNamespace(ns)
+		m.b.w.ns(ns.Name).labels = ns.Labels
 		return objectName(m.objs[i]), true
 	case ChangeAddWorkload:
 		var ns *nsView
@@ -125,16 +128,22 @@ func (m *mutation) apply(kind string) (string, bool) {
 		} else {
 			ns = pick(m.b.r, m.b.w.nss)
 		}
-		o, _ := m.b.workload(ns, "")
+		o, v := m.b.workload(ns, "")
+		ns.workloads = append(ns.workloads, v)
 		return m.add(o), true
 	case ChangeRemoveWorkload:
-		return m.remove(m.pickIndex(isWorkload))
+		i := m.pickIndex(isWorkload)
+		if i >= 0 {
+			m.forget(viewOf(m.objs[i].Typed))
+		}
+		return m.remove(i)
 	case ChangeWorkloadPorts:
 		i := m.pickIndex(isWorkload)
 		if i < 0 {
 			return "", false
 		}
 		m.changePorts(podTemplate(m.own(i)))
+		m.refresh(i)
 		return objectName(m.objs[i]), true
 	case ChangeAnnotate:
 		i := m.pickIndex(func(manifest.Object) bool { return true })
@@ -166,6 +175,23 @@ func (m *mutation) apply(kind string) (string, bool) {
 		return objectName(m.objs[i]), true
 	}
 	return "", false
+}
+
+// refresh replaces the world's view of the workload at i after a change.
+func (m *mutation) refresh(i int) {
+	v := viewOf(m.objs[i].Typed)
+	ws := m.b.w.ns(v.ns).workloads
+	for k, w := range ws {
+		if w.kind == v.kind && w.name == v.name {
+			ws[k] = v
+		}
+	}
+}
+
+// forget removes a workload from the world.
+func (m *mutation) forget(v *workloadView) {
+	n := m.b.w.ns(v.ns)
+	n.workloads = slices.DeleteFunc(n.workloads, func(w *workloadView) bool { return w.kind == v.kind && w.name == v.name })
 }
 
 func isPolicy(o manifest.Object) bool { _, ok := o.Typed.(*networkingv1.NetworkPolicy); return ok }

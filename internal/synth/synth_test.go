@@ -22,7 +22,7 @@ import (
 // small configurations keep the tests fast; the big one is in the benchmarks.
 var configs = []Config{
 	{Seed: 1, Namespaces: 8, Workloads: 60, Policies: 30},
-	{Seed: 2, Namespaces: 20, Workloads: 300, Policies: 150},
+	{Seed: 2, Namespaces: 12, Workloads: 150, Policies: 80},
 	{Seed: 3, Namespaces: 5, Workloads: 40, Policies: 40, IPBlockFraction: 0.5, IPv6Fraction: 0.5, NamedPortFraction: 0.6},
 	{Seed: 4, Namespaces: 1, Workloads: 5, Policies: 3},
 	{Seed: 5, Namespaces: 3, Workloads: 0, Policies: 6, DefaultDenyFraction: -1},

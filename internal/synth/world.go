@@ -179,8 +179,12 @@ func viewOf(typed any) *workloadView {
 		return nil
 	}
 	v := &workloadView{kind: kind, ns: ns, name: name, labels: meta.Labels}
-	for _, c := range meta.Spec.Containers {
-		v.ports = append(v.ports, c.Ports...)
+	if cs := meta.Spec.Containers; len(cs) == 1 {
+		v.ports = cs[0].Ports
+	} else {
+		for _, c := range cs {
+			v.ports = append(v.ports, c.Ports...)
+		}
 	}
 	return v
 }
