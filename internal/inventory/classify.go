@@ -61,6 +61,11 @@ type VendorReach struct {
 	Conns connset.Set `json:"conns"`
 	// Ranges are the vendor's addresses reached (merged, sorted).
 	Ranges []ipset.Range `json:"-"`
+	// ViaAnyExternal is set for a vendor reached only through its FQDN
+	// endpoints by a workload that reaches any external host: NetworkPolicy
+	// cannot name hosts, but internet-wide egress reaches them all. Conns
+	// are then the FQDN endpoints' declared ports that the egress allows.
+	ViaAnyExternal bool `json:"viaAnyExternal,omitempty"`
 }
 
 // UndeclaredReach is reach to an external range that no vendor declares.
@@ -109,9 +114,41 @@ func (inv *Inventory) Classify(reach []ExternalReach) Classification {
 	sort.Strings(names)
 	atoms := inv.ownedAtoms()
 	for _, name := range names {
-		c.Workloads = append(c.Workloads, classifyWorkload(name, byWorkload[name], atoms))
+		w := classifyWorkload(name, byWorkload[name], atoms)
+		if w.AnyExternal() {
+			w.Vendors = inv.addFQDNVendors(w.Vendors, w.AnyIPv4.Union(w.AnyIPv6))
+		}
+		c.Workloads = append(c.Workloads, w)
 	}
 	return c
+}
+
+// addFQDNVendors adds the vendors with FQDN endpoints that internet-wide
+// egress on anyc reaches, unless their CIDR endpoints are reached already.
+func (inv *Inventory) addFQDNVendors(vs []VendorReach, anyc connset.Set) []VendorReach {
+	if inv == nil {
+		return vs
+	}
+	have := map[string]bool{}
+	for _, v := range vs {
+		have[v.Subprocessor] = true
+	}
+	for _, sp := range inv.Subprocessors {
+		if have[sp.Name] {
+			continue
+		}
+		in := connset.None()
+		for _, ep := range sp.Endpoints {
+			if ep.FQDN != "" {
+				in = in.Union(anyc.Intersect(ep.Ports))
+			}
+		}
+		if !in.IsEmpty() {
+			vs = append(vs, VendorReach{Subprocessor: sp.Name, Conns: in, ViaAnyExternal: true})
+		}
+	}
+	sort.Slice(vs, func(i, j int) bool { return vs[i].Subprocessor < vs[j].Subprocessor })
+	return vs
 }
 
 // ownedAtom is a part of the address space that no endpoint boundary

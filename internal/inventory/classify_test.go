@@ -75,40 +75,41 @@ func TestClassify(t *testing.T) {
 	}{
 		{"containment and overlapping vendors", []ExternalReach{{"w", rng("203.0.113.0/24"), tcp443}},
 			WorkloadReach{Workload: "w", AnyIPv4: none, AnyIPv6: none, Vendors: []VendorReach{
-				{"Acquirer", tcp443, []ipset.Range{rng("203.0.113.128/25")}},
-				{"Stripe", tcp443, []ipset.Range{rng("203.0.113.0/24")}},
+				{"Acquirer", tcp443, []ipset.Range{rng("203.0.113.128/25")}, false},
+				{"Stripe", tcp443, []ipset.Range{rng("203.0.113.0/24")}, false},
 			}}},
 		{"inside a vendor range", []ExternalReach{{"w", rng("203.0.113.7/32"), tcp443}},
 			WorkloadReach{Workload: "w", AnyIPv4: none, AnyIPv6: none, Vendors: []VendorReach{
-				{"Stripe", tcp443, []ipset.Range{rng("203.0.113.7/32")}},
+				{"Stripe", tcp443, []ipset.Range{rng("203.0.113.7/32")}, false},
 			}}},
 		{"ports outside the declared ones", []ExternalReach{{"w", rng("203.0.113.0/26"), conns("TCP 443,8443")}},
 			WorkloadReach{Workload: "w", AnyIPv4: none, AnyIPv6: none,
-				Vendors:    []VendorReach{{"Stripe", tcp443, []ipset.Range{rng("203.0.113.0/26")}}},
+				Vendors:    []VendorReach{{"Stripe", tcp443, []ipset.Range{rng("203.0.113.0/26")}, false}},
 				Undeclared: []UndeclaredReach{{rng("203.0.113.0/26"), conns("TCP 8443"), []string{"Stripe"}}}}},
 		{"IPv6", []ExternalReach{{"w", rng("2001:db8:1:5::/64"), conns("UDP 53")}},
 			WorkloadReach{Workload: "w", AnyIPv4: none, AnyIPv6: none, Vendors: []VendorReach{
-				{"PayCo", conns("UDP 53"), []ipset.Range{rng("2001:db8:1:5::/64")}},
+				{"PayCo", conns("UDP 53"), []ipset.Range{rng("2001:db8:1:5::/64")}, false},
 			}}},
 		{"no owner", []ExternalReach{{"w", rng("192.0.2.0/24"), conns("TCP 80")}},
 			WorkloadReach{Workload: "w", AnyIPv4: none, AnyIPv6: none,
 				Undeclared: []UndeclaredReach{{rng("192.0.2.0/24"), conns("TCP 80"), nil}}}},
 		{"straddles a vendor range", []ExternalReach{{"w", rng("198.51.100.0/24"), tcp443}},
 			WorkloadReach{Workload: "w", AnyIPv4: none, AnyIPv6: none,
-				Vendors:    []VendorReach{{"PayCo", tcp443, []ipset.Range{rng("198.51.100.0/25")}}},
+				Vendors:    []VendorReach{{"PayCo", tcp443, []ipset.Range{rng("198.51.100.0/25")}, false}},
 				Undeclared: []UndeclaredReach{{rng("198.51.100.128/25"), tcp443, nil}}}},
 		{"internet-wide egress", []ExternalReach{{"w", rng("0.0.0.0/0"), tcp443}},
 			WorkloadReach{Workload: "w", AnyIPv4: tcp443, AnyIPv6: none, Vendors: []VendorReach{
-				{"Acquirer", tcp443, []ipset.Range{rng("203.0.113.128/25")}},
-				{"PayCo", tcp443, []ipset.Range{rng("198.51.100.0/25")}},
-				{"Stripe", tcp443, []ipset.Range{rng("203.0.113.0/24")}},
+				{"Acquirer", tcp443, []ipset.Range{rng("203.0.113.128/25")}, false},
+				{"PayCo", tcp443, []ipset.Range{rng("198.51.100.0/25")}, false},
+				{"Stripe", tcp443, []ipset.Range{rng("203.0.113.0/24")}, false},
 			}}},
 		{"internet-wide on all ports, both families", []ExternalReach{
 			{"w", rng("0.0.0.0/1"), connset.All()}, {"w", rng("128.0.0.0/1"), connset.All()}, {"w", rng("::/0"), connset.All()}},
 			WorkloadReach{Workload: "w", AnyIPv4: connset.All(), AnyIPv6: connset.All(), Vendors: []VendorReach{
-				{"Acquirer", tcp443, []ipset.Range{rng("203.0.113.128/25")}},
-				{"PayCo", connset.All(), []ipset.Range{rng("198.51.100.0/25"), rng("2001:db8:1::/48")}}, // the IPv6 endpoint declares every port
-				{"Stripe", tcp443, []ipset.Range{rng("203.0.113.0/24")}},
+				{"Acquirer", tcp443, []ipset.Range{rng("203.0.113.128/25")}, false},
+				{"Mailer", conns("TCP 587"), nil, true}, // FQDN only: reached by internet-wide egress
+				{"PayCo", connset.All(), []ipset.Range{rng("198.51.100.0/25"), rng("2001:db8:1::/48")}, false}, // the IPv6 endpoint declares every port
+				{"Stripe", tcp443, []ipset.Range{rng("203.0.113.0/24")}, false},
 			}, Undeclared: []UndeclaredReach{
 				{rng("198.51.100.0/25"), connset.All().Subtract(conns("TCP 443,UDP 53")), []string{"PayCo"}},
 				{rng("203.0.113.0/25"), connset.All().Subtract(tcp443), []string{"Stripe"}},
@@ -117,9 +118,9 @@ func TestClassify(t *testing.T) {
 		{"internet minus a hole is not any external host", []ExternalReach{
 			{"w", span("0.0.0.0", "192.0.2.255"), tcp443}, {"w", span("192.0.3.1", "255.255.255.255"), tcp443}},
 			WorkloadReach{Workload: "w", AnyIPv4: none, AnyIPv6: none, Vendors: []VendorReach{
-				{"Acquirer", tcp443, []ipset.Range{rng("203.0.113.128/25")}},
-				{"PayCo", tcp443, []ipset.Range{rng("198.51.100.0/25")}},
-				{"Stripe", tcp443, []ipset.Range{rng("203.0.113.0/24")}},
+				{"Acquirer", tcp443, []ipset.Range{rng("203.0.113.128/25")}, false},
+				{"PayCo", tcp443, []ipset.Range{rng("198.51.100.0/25")}, false},
+				{"Stripe", tcp443, []ipset.Range{rng("203.0.113.0/24")}, false},
 			}, Undeclared: []UndeclaredReach{
 				{span("0.0.0.0", "192.0.2.255"), tcp443, nil},
 				{span("192.0.3.1", "198.51.99.255"), tcp443, nil},

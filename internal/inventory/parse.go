@@ -176,7 +176,7 @@ func (p *parser) scalar(v *yaml.Node, key string) (string, bool) {
 	return strings.TrimSpace(v.Value), true
 }
 
-func (p *parser) strings(v *yaml.Node, key string) []string {
+func (p *parser) stringList(v *yaml.Node, key string) []string {
 	if isNull(v) {
 		return nil
 	}
@@ -226,7 +226,7 @@ func (p *parser) subprocessor(n *yaml.Node) (Subprocessor, bool) {
 		case "dpa":
 			sp.DPA, _ = p.scalar(v, key)
 		case "dataCategories":
-			sp.DataCategories = p.strings(v, key)
+			sp.DataCategories = p.stringList(v, key)
 		case "endpoints":
 			if isNull(v) {
 				return true

@@ -88,36 +88,15 @@ func Disclosure(inv *Inventory, c Classification, a AgentReport) Table {
 		for _, sp := range inv.Subprocessors {
 			row := Row{Vendor: sp.Name, Purpose: sp.Purpose, DataCategories: append([]string{}, sp.DataCategories...),
 				Location: sp.Location, DPA: sp.DPA, Line: sp.Line, ReachedBy: []ReachRow{}, RunBy: []string{}}
-			fqdnPorts := []Endpoint{}
-			hasCIDR := false
-			for _, ep := range sp.Endpoints {
-				if ep.FQDN != "" {
-					fqdnPorts = append(fqdnPorts, ep)
-				} else {
-					hasCIDR = true
-				}
-			}
 			for _, w := range c.Workloads {
-				found := false
 				for _, v := range w.Vendors {
 					if v.Subprocessor == sp.Name {
-						row.ReachedBy = append(row.ReachedBy, ReachRow{Workload: w.Workload, Conns: v.Conns.String(), Via: ViaCIDR})
-						found = true
+						via := ViaCIDR
+						if v.ViaAnyExternal {
+							via = ViaAnyExternal
+						}
+						row.ReachedBy = append(row.ReachedBy, ReachRow{Workload: w.Workload, Conns: v.Conns.String(), Via: via})
 					}
-				}
-				if found || hasCIDR && len(fqdnPorts) == 0 {
-					continue
-				}
-				// FQDN endpoints: reached for sure only by internet-wide egress.
-				anyc := w.AnyIPv4.Union(w.AnyIPv6)
-				var via []string
-				for _, ep := range fqdnPorts {
-					if in := anyc.Intersect(ep.Ports); !in.IsEmpty() {
-						via = append(via, in.String())
-					}
-				}
-				if len(via) > 0 {
-					row.ReachedBy = append(row.ReachedBy, ReachRow{Workload: w.Workload, Conns: strings.Join(dedupe(via), "; "), Via: ViaAnyExternal})
 				}
 			}
 			seen := map[string]bool{}
@@ -146,18 +125,6 @@ func Disclosure(inv *Inventory, c Classification, a AgentReport) Table {
 		}
 	}
 	return t
-}
-
-func dedupe(xs []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, x := range xs {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 // maxCellWorkloads bounds the workloads listed in one table cell; the JSON
