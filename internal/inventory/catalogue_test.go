@@ -1,6 +1,10 @@
 package inventory
 
 import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -132,5 +136,45 @@ func TestCatalogueNoFalsePositive(t *testing.T) {
 		if hits := cat.Match(image); len(hits) != 0 {
 			t.Errorf("Match(%q) = %v; want no catalogue hit", image, hits[0].Component)
 		}
+	}
+}
+
+// TestCatalogueOnCorpus matches every image in the repository's corpus
+// (real projects' manifests): the only vendor component among them is
+// microservices-demo's OpenTelemetry collector.
+func TestCatalogueOnCorpus(t *testing.T) {
+	imageLine := regexp.MustCompile(`(?m)^\s*-?\s*image:\s*["']?([A-Za-z0-9./_:@-]+)`)
+	images := map[string]bool{}
+	err := filepath.WalkDir("../../testdata/corpus", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !(strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range imageLine.FindAllSubmatch(data, -1) {
+			images[string(m[1])] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(images) < 40 {
+		t.Fatalf("found %d images in ../../testdata/corpus; want the corpus's 50-odd", len(images))
+	}
+	cat := DefaultCatalogue()
+	got := map[string]string{}
+	for im := range images {
+		for _, e := range cat.Match(im) {
+			got[im] = e.Component
+		}
+	}
+	want := map[string]string{
+		"otel/opentelemetry-collector-contrib:0.157.0@sha256:f2f01157055a9b2aab9df7118e1f1c9abf345e99b23bc7a2bc791db374a7d0f6": "OpenTelemetry Collector",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("catalogue hits on the corpus (-want +got):\n%s", diff)
 	}
 }
