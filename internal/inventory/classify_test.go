@@ -107,7 +107,7 @@ func TestClassify(t *testing.T) {
 			{"w", rng("0.0.0.0/1"), connset.All()}, {"w", rng("128.0.0.0/1"), connset.All()}, {"w", rng("::/0"), connset.All()}},
 			WorkloadReach{Workload: "w", AnyIPv4: connset.All(), AnyIPv6: connset.All(), Vendors: []VendorReach{
 				{"Acquirer", tcp443, []ipset.Range{rng("203.0.113.128/25")}, false},
-				{"Mailer", conns("TCP 587"), nil, true}, // FQDN only: reached by internet-wide egress
+				{"Mailer", conns("TCP 587"), nil, true},                                                        // FQDN only: reached by internet-wide egress
 				{"PayCo", connset.All(), []ipset.Range{rng("198.51.100.0/25"), rng("2001:db8:1::/48")}, false}, // the IPv6 endpoint declares every port
 				{"Stripe", tcp443, []ipset.Range{rng("203.0.113.0/24")}, false},
 			}, Undeclared: []UndeclaredReach{
