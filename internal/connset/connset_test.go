@@ -173,8 +173,14 @@ func toBitmap(s Set) *bitmap {
 	b := new(bitmap)
 	for _, p := range Protocols {
 		for _, r := range s.Ranges(p) {
-			for port := uint32(r.Lo); port <= uint32(r.Hi); port++ {
+			for port := uint32(r.Lo); port <= uint32(r.Hi); {
+				if port%64 == 0 && port+63 <= uint32(r.Hi) {
+					b[p][port/64] = ^uint64(0) // a whole word at once
+					port += 64
+					continue
+				}
 				b.set(p, uint16(port))
+				port++
 			}
 		}
 	}
