@@ -42,6 +42,14 @@ func Mutate(base *Cluster, seed int64, n int) (*Cluster, []Change) {
 	for _, k := range changeKinds {
 		total += k.weight
 	}
+	for i := range m.objs {
+		// Objects that are not where WriteDir puts them (a cluster not made
+		// here) are laid out again.
+		if f := fileFor(m.objs[i]); m.objs[i].Source.File != f {
+			m.objs[i].Source.File = f
+			m.dirty[f] = true
+		}
+	}
 	m.b.w = worldOf(m.objs)
 	var changes []Change
 	for tries := 0; len(changes) < n && tries < 20*n+20; tries++ {

@@ -29,6 +29,11 @@ var configs = []Config{
 	{Seed: 6},
 }
 
+// cfgName names a configuration in subtest names.
+func cfgName(cfg Config) string {
+	return fmt.Sprintf("seed%d/%dns/%dwl/%dpol", cfg.Seed, cfg.Namespaces, cfg.Workloads, cfg.Policies)
+}
+
 // readDir returns the files under dir by name.
 func readDir(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
@@ -58,7 +63,7 @@ func writeDir(t *testing.T, c *Cluster) (string, map[string][]byte) {
 
 func TestGenerateDeterministic(t *testing.T) {
 	for _, cfg := range configs {
-		t.Run(fmt.Sprintf("%+v", cfg), func(t *testing.T) {
+		t.Run(cfgName(cfg), func(t *testing.T) {
 			a, b := Generate(cfg), Generate(cfg)
 			if d := cmp.Diff(a.Objects, b.Objects); d != "" {
 				t.Fatalf("Generate(%+v) differs between two calls (-first +second):\n%s", cfg, d)
@@ -145,7 +150,7 @@ func checkFiles(t *testing.T, c *Cluster, files map[string][]byte) {
 
 func TestWriteDirRoundTrip(t *testing.T) {
 	for _, cfg := range configs {
-		t.Run(fmt.Sprintf("%+v", cfg), func(t *testing.T) {
+		t.Run(cfgName(cfg), func(t *testing.T) {
 			c := Generate(cfg)
 			_, files := writeDir(t, c)
 			checkFiles(t, c, files)
@@ -155,6 +160,17 @@ func TestWriteDirRoundTrip(t *testing.T) {
 		c := CIDRHeavy(1)
 		_, files := writeDir(t, c)
 		checkFiles(t, c, files)
+	})
+	t.Run("Mutate without Source", func(t *testing.T) {
+		c := Generate(configs[0])
+		bare := &Cluster{Objects: sources(c)}
+		for i := range bare.Objects {
+			bare.Objects[i].Typed = c.Objects[i].Typed
+			bare.Objects[i].Source = manifest.Source{}
+		}
+		next, _ := Mutate(bare, 1, 3)
+		_, files := writeDir(t, next)
+		checkFiles(t, next, files)
 	})
 	t.Run("Mutate", func(t *testing.T) {
 		base := Generate(configs[0])
