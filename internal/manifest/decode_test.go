@@ -425,6 +425,13 @@ func TestDecodeSafety(t *testing.T) {
 	if len(bomb) != 288 {
 		t.Fatalf("len(bomb) = %d; want 288", len(bomb))
 	}
+	// The same with merge keys, which write nothing for keys already seen.
+	var m strings.Builder
+	m.WriteString("a: &a {x: 1, y: 2}\n")
+	for c := 'b'; c <= 'k'; c++ {
+		fmt.Fprintf(&m, "%c: &%c {<<: [*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c]}\n", c, c, c-1, c-1, c-1, c-1, c-1, c-1, c-1, c-1, c-1)
+	}
+	mergeBomb := m.String()
 	deep := strings.Repeat("[", MaxDepth+10) + strings.Repeat("]", MaxDepth+10)
 	tests := []struct {
 		name, text string
@@ -433,6 +440,7 @@ func TestDecodeSafety(t *testing.T) {
 	}{
 		{"alias bomb in a Pod", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n" + indent(bomb), 0, "document expands to too much data (YAML alias bomb?)"},
 		{"alias bomb in a NetworkPolicy", "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nx:\n" + indent(bomb), 0, "document expands to too much data (YAML alias bomb?)"},
+		{"merge key bomb", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n" + indent(mergeBomb), 0, "document expands to too much data (YAML alias bomb?)"},
 		{"deep nesting", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: " + deep + "\n", 4, fmt.Sprintf("nesting deeper than %d levels", MaxDepth)},
 	}
 	for _, tt := range tests {

@@ -24,7 +24,8 @@ var errBudget = errors.New("document expands to too much data (YAML alias bomb?)
 // bounding both the output size and the nesting depth.
 type jsonWriter struct {
 	buf    []byte
-	budget int // the most bytes buf may hold
+	budget int // the most bytes buf may hold, and the most steps taken
+	steps  int // nodes and mapping pairs visited: merge keys skip pairs without writing
 }
 
 // nodeToJSON returns the JSON form of n. budget caps the output size, so
@@ -49,7 +50,7 @@ func (w *jsonWriter) value(n *yaml.Node, depth int) error {
 	if depth > MaxDepth {
 		return &nodeError{n.Line, fmt.Sprintf("nesting deeper than %d levels", MaxDepth)}
 	}
-	if len(w.buf) > w.budget {
+	if w.steps++; len(w.buf) > w.budget || w.steps > w.budget {
 		return &nodeError{n.Line, errBudget.Error()}
 	}
 	switch n.Kind {
@@ -108,6 +109,9 @@ func (w *jsonWriter) mapping(n *yaml.Node, depth int, first *bool, seen map[stri
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
 			continue
+		}
+		if w.steps++; w.steps > w.budget {
+			return &nodeError{k.Line, errBudget.Error()}
 		}
 		key, err := keyString(k)
 		if err != nil {
