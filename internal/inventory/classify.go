@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/reachdiff/reachdiff/internal/connset"
 	"github.com/reachdiff/reachdiff/internal/ipset"
@@ -100,25 +101,32 @@ var (
 // split at the inventory's boundaries, nor disjoint.
 func (inv *Inventory) Classify(reach []ExternalReach) Classification {
 	c := Classification{Unverifiable: inv.FQDNEndpoints()}
-	byWorkload := map[string][]ExternalReach{}
-	var names []string
-	for _, r := range reach {
+	// Group by workload: sort the usable entries' indices by name.
+	idx := make([]int, 0, len(reach))
+	for i, r := range reach {
 		if r.Conns.IsEmpty() || !r.Range.IsValid() || r.Range.First.Is4() != r.Range.Last.Is4() {
 			continue
 		}
-		if _, ok := byWorkload[r.Workload]; !ok {
-			names = append(names, r.Workload)
-		}
-		byWorkload[r.Workload] = append(byWorkload[r.Workload], r)
+		idx = append(idx, i)
 	}
-	sort.Strings(names)
+	slices.SortStableFunc(idx, func(a, b int) int { return strings.Compare(reach[a].Workload, reach[b].Workload) })
 	atoms := inv.ownedAtoms()
-	for _, name := range names {
-		w := classifyWorkload(name, byWorkload[name], atoms)
+	group := make([]ExternalReach, 0, 64)
+	for start := 0; start < len(idx); {
+		end := start + 1
+		for end < len(idx) && reach[idx[end]].Workload == reach[idx[start]].Workload {
+			end++
+		}
+		group = group[:0]
+		for _, i := range idx[start:end] {
+			group = append(group, reach[i])
+		}
+		w := classifyWorkload(reach[idx[start]].Workload, group, atoms)
 		if w.AnyExternal() {
 			w.Vendors = inv.addFQDNVendors(w.Vendors, w.AnyIPv4.Union(w.AnyIPv6))
 		}
 		c.Workloads = append(c.Workloads, w)
+		start = end
 	}
 	return c
 }
@@ -180,10 +188,11 @@ func (inv *Inventory) ownedAtoms() []ownedAtom {
 
 func classifyWorkload(name string, reach []ExternalReach, atoms []ownedAtom) WorkloadReach {
 	w := WorkloadReach{Workload: name, AnyIPv4: connset.None(), AnyIPv6: connset.None()}
+	w.undeclared = make([]piece, 0, len(reach))
 	vendorConns := map[string]connset.Set{}
 	vendorRanges := map[string][]ipset.Range{}
 	for fi, family := range []ipset.Range{allIPv4, allIPv6} {
-		var rs []ExternalReach
+		rs := make([]ExternalReach, 0, len(reach))
 		for _, r := range reach {
 			if r.Range.First.Is4() == family.First.Is4() {
 				rs = append(rs, r)
@@ -261,7 +270,7 @@ func appendPiece(ps []piece, p piece) []piece {
 // foldUndeclared removes what "any external host" already says from the
 // undeclared pieces and merges adjacent pieces with equal connections.
 func foldUndeclared(ps []piece, any4, any6 connset.Set) []UndeclaredReach {
-	var out []UndeclaredReach
+	out := make([]UndeclaredReach, 0, len(ps))
 	for _, p := range ps {
 		conns := p.conns
 		if len(p.owners) == 0 {
