@@ -53,16 +53,7 @@ spec:
         - name: MODE
           value: production
         resources:
-          requests:
-            cpu: 100m
-            memory: 128Mi
-          limits:
-            memory: 256Mi
-        readinessProbe:
-          httpGet:
-            path: /healthz
-            port: http
-          periodSeconds: 10
+          requests: {cpu: 100m, memory: 128Mi}
 `, i, i%10, []string{"web", "api", "db"}[i%3], i%5)
 	}
 	for i := range policies {

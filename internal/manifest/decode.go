@@ -32,7 +32,10 @@ type header struct {
 // "items") are unpacked; items lacking kind or apiVersion inherit them from
 // the list ("PodList" gives Pod, and the apiVersion of the list).
 // Object.Source.Line is the line in the file of the object's metadata.name,
-// or the document's first line when it has none.
+// or the document's first line when it has none. Object.APIVersion is the
+// apiVersion as written (or inherited from the list): an old apiVersion
+// read with the current type (extensions/v1beta1 NetworkPolicy) keeps it,
+// with a deprecation warning.
 //
 // Kinds reachdiff reads get a typed value (see Object.Typed); other kinds
 // are returned with Typed nil. A document that is not a Kubernetes object

@@ -390,6 +390,14 @@ func TestDecode(t *testing.T) {
 			{"example.com/v1", "Prometheus", "", "a", 27, "<nil>"},
 		},
 	}, {
+		name: "kind without apiVersion, and a JSON array",
+		file: "partial.json",
+		text: lines(`{"kind": "Pod", "metadata": {"name": "p"}}`, `["a", "b"]`),
+		wantDiags: []diag.Diagnostic{
+			{Severity: diag.Warning, File: "partial.json", Line: 1, Object: "Pod p", Message: "object without apiVersion or kind, skipped"},
+			{Severity: diag.Info, File: "partial.json", Line: 2, Message: "not a Kubernetes object, skipped"},
+		},
+	}, {
 		name: "object without a name",
 		file: "noname.yaml",
 		text: lines("", "apiVersion: v1", "kind: Namespace"),
