@@ -189,7 +189,11 @@ func (b *builder) ruleCount() int {
 // ingressRule returns a rule whose named ports refer to subj's ports.
 func (b *builder) ingressRule(ns *nsView, subj *workloadView) networkingv1.NetworkPolicyIngressRule {
 	var rule networkingv1.NetworkPolicyIngressRule
-	if !chance(b.r, 0.08) {
+	switch x := b.r.Float64(); {
+	case x < 0.05: // from absent: all sources
+	case x < 0.08:
+		rule.From = []networkingv1.NetworkPolicyPeer{} // from: [] means the same
+	default:
 		for range 1 + b.r.IntN(3)*b.r.IntN(2) {
 			peer, _ := b.peer(ns)
 			rule.From = append(rule.From, peer)
@@ -203,7 +207,11 @@ func (b *builder) ingressRule(ns *nsView, subj *workloadView) networkingv1.Netwo
 func (b *builder) egressRule(ns *nsView) networkingv1.NetworkPolicyEgressRule {
 	var rule networkingv1.NetworkPolicyEgressRule
 	var target *workloadView
-	if !chance(b.r, 0.08) {
+	switch x := b.r.Float64(); {
+	case x < 0.05: // to absent: all destinations
+	case x < 0.08:
+		rule.To = []networkingv1.NetworkPolicyPeer{} // to: [] means the same
+	default:
 		for i := range 1 + b.r.IntN(3)*b.r.IntN(2) {
 			peer, w := b.peer(ns)
 			if i == 0 {
@@ -381,8 +389,11 @@ func (b *builder) namespaceExpressions() *metav1.LabelSelector {
 // ports returns a rule's ports: absent (all) a quarter of the time, else
 // numbers, names (of target's ports when known), endPort ranges, protocols.
 func (b *builder) ports(target *workloadView) []networkingv1.NetworkPolicyPort {
-	if chance(b.r, 0.25) {
-		return nil
+	switch x := b.r.Float64(); {
+	case x < 0.21:
+		return nil // all ports
+	case x < 0.25:
+		return []networkingv1.NetworkPolicyPort{} // ports: [] means the same
 	}
 	var out []networkingv1.NetworkPolicyPort
 	for range 1 + b.r.IntN(2)*b.r.IntN(3) {

@@ -262,6 +262,8 @@ func policyCensus(p *networkingv1.NetworkPolicy, n map[string]int) {
 	peers := func(dir string, ps []networkingv1.NetworkPolicyPeer) {
 		if ps == nil {
 			n[dir+" peers absent"]++
+		} else if len(ps) == 0 {
+			n[dir+" peers empty"]++
 		}
 		for _, pe := range ps {
 			switch {
@@ -305,6 +307,8 @@ func policyCensus(p *networkingv1.NetworkPolicy, n map[string]int) {
 	ports := func(ps []networkingv1.NetworkPolicyPort) {
 		if ps == nil {
 			n["ports absent"]++
+		} else if len(ps) == 0 {
+			n["ports empty"]++
 		}
 		for _, p := range ps {
 			proto := "TCP (default)"
@@ -346,7 +350,7 @@ func TestGenerateShape(t *testing.T) {
 		"policyTypes omitted", "policyTypes [Ingress]", "policyTypes [Egress]", "policyTypes [Ingress Egress]",
 		"podSelector {}", "default deny [Ingress]", "default deny [Egress]", "default deny [Ingress Egress]",
 		"expression In", "expression NotIn", "expression Exists", "expression DoesNotExist",
-		"ingress peers absent", "egress peers absent",
+		"ingress peers absent", "egress peers absent", "ingress peers empty", "egress peers empty", "ports empty",
 		"ingress pod selector alone", "ingress namespace selector alone", "ingress namespace and pod selector", "ingress all namespaces",
 		"egress ipBlock v4", "egress ipBlock v6", "egress ipBlock except v4", "egress ipBlock except v6", "egress to kube-system",
 		"ports absent", "port by name", "port by number", "port protocol only", "endPort",

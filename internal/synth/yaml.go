@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
 )
 
 // marshalYAML renders a typed object as a YAML document the way
@@ -29,9 +31,37 @@ func marshalYAML(typed any) ([]byte, error) {
 	if !ok || len(m) == 0 {
 		return nil, fmt.Errorf("%T is not an object", typed)
 	}
+	if p, ok := typed.(*networkingv1.NetworkPolicy); ok {
+		emptyLists(p, m)
+	}
 	var e emitter
 	e.mapping(m, 0, false)
 	return e.buf.Bytes(), nil
+}
+
+// emptyLists puts back the empty (not absent) lists of a NetworkPolicy's
+// rules that JSON's omitempty drops: `from: []`, `to: []` and `ports: []`
+// mean the same as absent ("If this field is empty or missing, this rule
+// matches all sources"), and a reader must treat them so.
+func emptyLists(p *networkingv1.NetworkPolicy, m map[string]any) {
+	spec, _ := m["spec"].(map[string]any)
+	mark := func(key string, i int, field string, empty bool) {
+		list, _ := spec[key].([]any)
+		if !empty || i >= len(list) {
+			return
+		}
+		if r, ok := list[i].(map[string]any); ok {
+			r[field] = []any{}
+		}
+	}
+	for i, r := range p.Spec.Ingress {
+		mark("ingress", i, "from", r.From != nil && len(r.From) == 0)
+		mark("ingress", i, "ports", r.Ports != nil && len(r.Ports) == 0)
+	}
+	for i, r := range p.Spec.Egress {
+		mark("egress", i, "to", r.To != nil && len(r.To) == 0)
+		mark("egress", i, "ports", r.Ports != nil && len(r.Ports) == 0)
+	}
 }
 
 type emitter struct{ buf bytes.Buffer }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	yamlv3 "go.yaml.in/yaml/v3"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,13 +26,16 @@ func TestMarshalYAMLMatchesSigsYAML(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		gj, err := yaml.YAMLToJSON(got)
-		if err != nil {
+		g, w := newTyped(o.Typed), newTyped(o.Typed)
+		if err := yaml.UnmarshalStrict(got, g); err != nil {
 			t.Fatalf("marshalYAML(%s) is not YAML: %v\n%s", objectName(o), err, got)
 		}
-		wj, _ := yaml.YAMLToJSON(want)
-		if string(gj) != string(wj) {
-			t.Errorf("marshalYAML(%s) reads as %s; want %s", objectName(o), gj, wj)
+		if err := yaml.UnmarshalStrict(want, w); err != nil {
+			t.Fatal(err)
+		}
+		// sigs.k8s.io/yaml drops empty lists; marshalYAML keeps them.
+		if d := cmp.Diff(w, g, cmpopts.EquateEmpty()); d != "" {
+			t.Errorf("marshalYAML(%s) reads differently from sigs.k8s.io/yaml (-sigs +ours):\n%s", objectName(o), d)
 		}
 	}
 }
@@ -67,7 +71,7 @@ func TestMarshalYAMLShape(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "deny", Namespace: "shop", Labels: map[string]string{"b": "2", "a": "1"}},
 		Spec: networkingv1.NetworkPolicySpec{
 			PolicyTypes: []networkingv1.PolicyType{"Ingress"},
-			Ingress:     []networkingv1.NetworkPolicyIngressRule{{}, {From: []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.0/8", Except: []string{"10.1.0.0/16"}}}}}},
+			Ingress:     []networkingv1.NetworkPolicyIngressRule{{}, {From: []networkingv1.NetworkPolicyPeer{}, Ports: []networkingv1.NetworkPolicyPort{}}, {From: []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.0/8", Except: []string{"10.1.0.0/16"}}}}}},
 		},
 	}
 	want := `apiVersion: networking.k8s.io/v1
@@ -81,6 +85,8 @@ metadata:
 spec:
   ingress:
   - {}
+  - from: []
+    ports: []
   - from:
     - ipBlock:
         cidr: "10.0.0.0/8"
