@@ -283,12 +283,13 @@ func (b *builder) expressionsFor(w *workloadView) metav1.LabelSelector {
 	switch b.r.IntN(4) {
 	case 0:
 		if t := l[labelTier]; t != "batch" {
-			sel.MatchExpressions = append(sel.MatchExpressions, metav1.LabelSelectorRequirement{
-				Key: labelTier, Operator: metav1.LabelSelectorOpNotIn, Values: []string{"batch", "data"}[:1+b.r.IntN(2)],
-			})
-			if t == "data" && len(sel.MatchExpressions[1].Values) == 2 {
-				sel.MatchExpressions[1].Values = sel.MatchExpressions[1].Values[:1]
+			vals := []string{"batch"}
+			if t != "data" && chance(b.r, 0.5) {
+				vals = append(vals, "data")
 			}
+			sel.MatchExpressions = append(sel.MatchExpressions, metav1.LabelSelectorRequirement{
+				Key: labelTier, Operator: metav1.LabelSelectorOpNotIn, Values: vals,
+			})
 		}
 	case 1:
 		op := metav1.LabelSelectorOpDoesNotExist

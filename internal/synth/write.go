@@ -110,7 +110,8 @@ func layout(objs []manifest.Object, files map[string]bool) {
 // if needed): namespaces.yaml with the Namespace objects and one file per
 // namespace, named after it, with its workloads and policies. The bytes are
 // the same for the same cluster, and each object's metadata.name is on the
-// line its Source names.
+// line its Source names. Files already in dir are overwritten or left alone,
+// never removed.
 func WriteDir(c *Cluster, dir string) error {
 	names, data, _, err := renderFiles(c.Objects)
 	if err != nil {
