@@ -138,7 +138,9 @@ func (b *builder) addPod(o manifest.Object, ns string, p *corev1.Pod) {
 	if owner == nil && len(p.OwnerReferences) > 0 {
 		owner = &metav1OwnerRef{p.OwnerReferences[0].Name, p.OwnerReferences[0].Kind}
 	}
-	if owner != nil && owner.name != "" {
+	// Static (mirror) pods are owned by their Node: each is its own
+	// workload, not one per node.
+	if owner != nil && owner.name != "" && owner.kind != "Node" {
 		name = owner.name
 		if owner.kind != "" {
 			kind = owner.kind

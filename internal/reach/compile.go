@@ -33,12 +33,22 @@ type compiled struct {
 	policies []*cpolicy
 	ingIso   bitset
 	egIso    bitset
+	egOpen   bitset // present workloads not isolated for egress
+	allExt   bitset // every external atom
+	nrules   int
 
 	// inRules[d]: ingress rules of policies selecting d.
 	inRules [][]*crule
 	// egTo[d]: egress rules whose peers contain d; egAll: rules to every peer.
 	egTo  [][]*crule
 	egAll []*crule
+	// Sources of egAll rules without named ports, grouped by the atoms those
+	// rules allow them (the same towards every destination); allAcc holds
+	// each source's atoms (mw words per id). egAllNamed are the egAll rules
+	// with named ports, whose atoms depend on the destination.
+	egAllGroups []Class
+	allAcc      []uint64
+	egAllNamed  []*crule
 	// egFrom[s]: egress rules of policies selecting s.
 	egFrom [][]*crule
 	// named resolves (workload, port name, protocol) to a port atom mask.
@@ -48,13 +58,15 @@ type compiled struct {
 }
 
 type cpolicy struct {
-	p       *model.Policy
-	subject bitset
-	ingress []*crule
-	egress  []*crule
+	p        *model.Policy
+	subject  bitset
+	subjects []int32 // subject as a list, for sparse loops
+	ingress  []*crule
+	egress   []*crule
 }
 
 type crule struct {
+	id      int // unique within a compiled cluster
 	pol     *cpolicy
 	rule    *model.Rule
 	egress  bool
@@ -193,10 +205,12 @@ func compile(sp *Space, c *model.Cluster) (*compiled, error) {
 
 	allExt := newBitset(len(sp.External))
 	allExt.fill(len(sp.External))
+	k.allExt = allExt
 
 	for _, p := range c.Policies {
 		ni := nsIndex[p.Namespace]
 		cp := &cpolicy{p: p, subject: k.podsIn(ni, p.Subject)}
+		cp.subject.each(func(i int) { cp.subjects = append(cp.subjects, int32(i)) })
 		if cp.subject.isEmpty() {
 			k.warnEmpty(p, "selects no workload", c.Namespaces[ni])
 		}
@@ -214,6 +228,8 @@ func compile(sp *Space, c *model.Cluster) (*compiled, error) {
 		}
 		k.policies = append(k.policies, cp)
 	}
+	k.egOpen = k.present.clone()
+	k.egOpen.andNot(k.egIso)
 	k.named = k.namedMasks()
 	k.index()
 	return k, nil
@@ -250,7 +266,8 @@ func (k *compiled) podsInNamespaces(s model.Selector, allNS bitset) bitset {
 }
 
 func (k *compiled) compileRule(cp *cpolicy, r *model.Rule, ni int, egress bool, allExt, allNS bitset) *crule {
-	cr := &crule{pol: cp, rule: r, egress: egress, peers: newBitset(k.nw), ext: newBitset(len(k.sp.External))}
+	k.nrules++
+	cr := &crule{id: k.nrules, pol: cp, rule: r, egress: egress, peers: newBitset(k.nw), ext: newBitset(len(k.sp.External))}
 	if r.AllPeers {
 		cr.peers.copyFrom(k.present)
 		cr.ext.copyFrom(allExt)
@@ -361,6 +378,34 @@ func (k *compiled) index() {
 			r.peers.each(func(d int) { k.egTo[d] = append(k.egTo[d], r) })
 		}
 	}
+	mw := len(k.sp.allPorts)
+	k.allAcc = make([]uint64, k.nw*mw)
+	has := newBitset(k.nw)
+	for _, r := range k.egAll {
+		if len(r.named) > 0 {
+			k.egAllNamed = append(k.egAllNamed, r)
+			continue
+		}
+		for _, s := range r.pol.subjects {
+			has.set(int(s))
+			acc := k.allAcc[int(s)*mw : int(s)*mw+mw]
+			for i, w := range r.ports {
+				acc[i] |= w
+			}
+		}
+	}
+	byMask := map[string]int{}
+	has.each(func(s int) {
+		m := bitset(k.allAcc[s*mw : s*mw+mw])
+		key := maskKey(m)
+		i, ok := byMask[key]
+		if !ok {
+			i = len(k.egAllGroups)
+			byMask[key] = i
+			k.egAllGroups = append(k.egAllGroups, Class{Ports: m.clone(), Peers: newBitset(k.nw)})
+		}
+		k.egAllGroups[i].Peers.set(s)
+	})
 }
 
 // peerMatchesNothing reports whether a pod peer selects no workload at all.

@@ -69,13 +69,7 @@ func (r *Result) Connections() []Conn {
 	r.k.present.each(func(d int) {
 		clear(masks)
 		for _, c := range r.In[d] {
-			c.Peers.each(func(s int) {
-				if masks[s] == nil {
-					masks[s] = c.Ports.clone()
-				} else {
-					masks[s].or(c.Ports)
-				}
-			})
+			c.Peers.each(func(s int) { masks[s] = c.Ports })
 		}
 		dst := Endpoint{Workload: r.Space.Workloads[d]}
 		for s, m := range masks {

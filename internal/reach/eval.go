@@ -13,6 +13,7 @@
 package reach
 
 import (
+	"encoding/binary"
 	"runtime"
 	"sort"
 	"sync"
@@ -21,15 +22,17 @@ import (
 	"github.com/reachdiff/reachdiff/internal/model"
 )
 
-// Class is a set of port atoms and the sources (workload ids, or external
-// atoms in ExtIn/ExtOut rows) allowed on exactly those atoms.
+// Class is a set of peers (source workload ids, or external atoms in
+// ExtIn/ExtOut rows) that are allowed exactly the port atoms Ports.
 type Class struct {
 	Ports bitset
 	Peers bitset
 }
 
-// Row is a canonical list of classes: port masks pairwise disjoint and
-// non-empty, peer sets non-empty and pairwise different, sorted by mask.
+// Row groups peers by the exact set of port atoms they are allowed. A row
+// is canonical: peer sets pairwise disjoint and non-empty, port masks
+// pairwise different and non-empty, classes sorted by mask. So two rows
+// that allow the same are identical, class by class.
 type Row []Class
 
 // Result is the reachability of one cluster in a Space.
@@ -87,46 +90,101 @@ func (r *Result) computeRows(dst, src []int) {
 	}
 	run(dst, func(sc *scratch, d int) {
 		r.In[d] = r.k.rowIn(sc, d)
-		r.ExtIn[d] = r.k.rowExtIn(d)
+		r.ExtIn[d] = r.k.rowExtIn(sc, d)
 	})
 	run(src, func(sc *scratch, s int) { r.ExtOut[s] = r.k.rowExtOut(s) })
 	wg.Wait()
 }
 
-type scratch struct{}
-
-func newScratch(*compiled) *scratch { return &scratch{} }
-
-// partition is a list of classes with disjoint masks covering every atom;
-// refine adds peers on the atoms of mask.
-type partition []Class
-
-func newPartition(allAtoms bitset, width int) partition {
-	return partition{{Ports: allAtoms.clone(), Peers: newBitset(width)}}
+// scratch is per-worker memory reused across rows.
+type scratch struct {
+	mw      int      // words per port mask
+	acc     []uint64 // by source id, mw words each: egress atoms accumulated for this row
+	seen    bitset   // sources with a non-zero acc
+	touched []int
+	// ingress memoises ingress groupings by the rules that select the
+	// destination (and its named ports, when a rule uses names).
+	ingress map[string]Row
 }
 
-func (p partition) refine(mask, peers bitset) partition {
-	if mask.isEmpty() || peers.isEmpty() {
-		return p
+func newScratch(k *compiled) *scratch {
+	mw := len(k.sp.allPorts)
+	return &scratch{mw: mw, acc: make([]uint64, k.nw*mw), seen: newBitset(k.nw), ingress: map[string]Row{}}
+}
+
+// groups is a row under construction: peers split by the atoms they are
+// allowed so far.
+type groups []Class
+
+// add allows mask to peers: every group is split into its part inside peers
+// (which gains mask) and the rest. Ports masks are copied on write, peer
+// sets are owned by the groups.
+func (g groups) add(mask, peers bitset) groups {
+	if mask.isEmpty() {
+		return g
 	}
-	n := len(p)
+	n := len(g)
 	for i := 0; i < n; i++ {
-		c := &p[i]
-		if !c.Ports.intersects(mask) {
+		c := &g[i]
+		if !c.Peers.intersects(peers) || mask.subsetOf(c.Ports) {
 			continue
 		}
-		if peers.subsetOf(c.Peers) {
+		if c.Peers.subsetOf(peers) {
+			c.Ports = or2(c.Ports, mask)
 			continue
 		}
-		if c.Ports.subsetOf(mask) {
-			c.Peers.or(peers)
-			continue
-		}
-		in := and2(c.Ports, mask)
-		c.Ports.andNot(mask)
-		p = append(p, Class{Ports: in, Peers: or2(c.Peers, peers)})
+		in := and2(c.Peers, peers)
+		c.Peers.andNot(peers)
+		g = append(g, Class{Ports: or2(c.Ports, mask), Peers: in})
 	}
-	return p
+	return g
+}
+
+// start returns groups holding every peer of universe with no atoms.
+func start(universe bitset, atoms int) groups {
+	return groups{{Ports: newBitset(atoms), Peers: universe.clone()}}
+}
+
+// ingressGroups computes, for destination d, the sources (workloads and
+// external atoms) grouped by the atoms d's ingress allows them; the second
+// result is for external sources.
+func (k *compiled) ingressGroups(sc *scratch, d int) (Row, Row) {
+	if !k.ingIso.has(d) {
+		// "By default, a pod is non-isolated for ingress; all inbound
+		// connections are allowed." (Network Policies concept)
+		return Row{{Ports: k.sp.allPorts, Peers: k.present}}, Row{{Ports: k.sp.allPorts, Peers: k.allExt}}
+	}
+	w := k.wl[d]
+	key := k.ingressKey(d)
+	if r, ok := sc.ingress[key]; ok {
+		return r, sc.ingress[key+"x"]
+	}
+	in := start(k.present, len(k.sp.PortAtoms))
+	ext := start(k.allExt, len(k.sp.PortAtoms))
+	for _, r := range k.inRules[d] {
+		m := r.maskFor(k.sp, w, k.named)
+		in = in.add(m, r.peers)
+		ext = ext.add(m, r.ext)
+	}
+	ri, re := canonical(Row(in)), canonical(Row(ext))
+	sc.ingress[key], sc.ingress[key+"x"] = ri, re
+	return ri, re
+}
+
+// ingressKey identifies the ingress inputs of d: the rules selecting it, and
+// its named-port resolution when some rule uses a name.
+func (k *compiled) ingressKey(d int) string {
+	b := make([]byte, 0, 8*len(k.inRules[d])+8)
+	named := false
+	for _, r := range k.inRules[d] {
+		b = binary.LittleEndian.AppendUint64(b, uint64(r.id))
+		named = named || len(r.named) > 0
+	}
+	if named {
+		b = append(b, 'n')
+		b = binary.LittleEndian.AppendUint64(b, uint64(d))
+	}
+	return string(b)
 }
 
 // rowIn computes the sources allowed into destination d: the destination's
@@ -135,82 +193,107 @@ func (p partition) refine(mask, peers bitset) partition {
 // "For a connection from a source pod to a destination pod to be allowed,
 // both the egress policy on the source pod and the ingress policy on the
 // destination pod need to allow the connection." (Network Policies concept)
-func (k *compiled) rowIn(_ *scratch, d int) Row {
+func (k *compiled) rowIn(sc *scratch, d int) Row {
+	in, _ := k.ingressGroups(sc, d)
 	w := k.wl[d]
-	all := k.sp.allPorts
-	var in partition
-	if !k.ingIso.has(d) {
-		// "By default, a pod is non-isolated for ingress; all inbound
-		// connections are allowed." (Network Policies concept)
-		in = partition{{Ports: all, Peers: k.present}}
-	} else {
-		in = newPartition(all, k.nw)
-		for _, r := range k.inRules[d] {
-			in = in.refine(r.maskFor(k.sp, w, k.named), r.peers)
-		}
-	}
-	nonIso := k.present.clone()
-	nonIso.andNot(k.egIso)
-	eg := partition{{Ports: all.clone(), Peers: nonIso}}
-	for _, r := range k.egTo[d] {
-		eg = eg.refine(r.maskFor(k.sp, w, k.named), r.pol.subject)
-	}
-	for _, r := range k.egAll {
-		eg = eg.refine(r.maskFor(k.sp, w, k.named), r.pol.subject)
-	}
 	var row Row
-	for _, a := range in {
-		if a.Peers.isEmpty() {
-			continue
-		}
-		for _, b := range eg {
-			if b.Peers.isEmpty() || !a.Ports.intersects(b.Ports) || !a.Peers.intersects(b.Peers) {
-				continue
-			}
-			peers := and2(a.Peers, b.Peers)
-			peers.clear(d) // no pair of a workload with itself
-			if peers.isEmpty() {
-				continue
-			}
-			row = append(row, Class{Ports: and2(a.Ports, b.Ports), Peers: peers})
+	// Sources not isolated for egress: their ingress grouping stands.
+	for _, c := range in {
+		peers := and2(c.Peers, k.egOpen)
+		peers.clear(d) // no pair of a workload with itself
+		if !peers.isEmpty() {
+			row = append(row, Class{Ports: c.Ports, Peers: peers})
 		}
 	}
+	// Sources isolated for egress: few per destination, accumulated one by
+	// one from the egress rules whose peers hold d.
+	accumulate := func(r *crule) {
+		m := r.maskFor(k.sp, w, k.named)
+		mw := sc.mw
+		for _, s := range r.pol.subjects {
+			if !sc.seen.has(int(s)) {
+				sc.seen.set(int(s))
+				sc.touched = append(sc.touched, int(s))
+			}
+			acc := sc.acc[int(s)*mw : int(s)*mw+mw]
+			for i, w := range m {
+				acc[i] |= w
+			}
+		}
+	}
+	for _, r := range k.egTo[d] {
+		accumulate(r)
+	}
+	for _, r := range k.egAllNamed {
+		accumulate(r)
+	}
+	// Sources whose only egress towards d is their all-destination rules:
+	// one class per (ingress group, egress group).
+	for _, g := range k.egAllGroups {
+		for _, c := range in {
+			if !c.Ports.intersects(g.Ports) || !c.Peers.intersects(g.Peers) {
+				continue
+			}
+			peers := and2(c.Peers, g.Peers)
+			peers.andNot(sc.seen)
+			peers.clear(d)
+			if !peers.isEmpty() {
+				row = append(row, Class{Ports: and2(c.Ports, g.Ports), Peers: peers})
+			}
+		}
+	}
+	mw := sc.mw
+	for _, s := range sc.touched {
+		eg := bitset(sc.acc[s*mw : s*mw+mw])
+		for i, w := range k.allAcc[s*mw : s*mw+mw] {
+			eg[i] |= w
+		}
+		sc.seen.clear(s)
+		if im := in.maskOf(s); im != nil && s != d && im.intersects(eg) {
+			row = addPeer(row, and2(im, eg), s, k.nw)
+		}
+		clear(eg)
+	}
+	sc.touched = sc.touched[:0]
 	return canonical(row)
 }
 
+// addPeer puts peer s into the class with mask m, or a new one. The caller
+// owns the row's peer sets.
+func addPeer(row Row, m bitset, s, width int) Row {
+	for i := range row {
+		if row[i].Ports.equal(m) {
+			row[i].Peers.set(s)
+			return row
+		}
+	}
+	p := newBitset(width)
+	p.set(s)
+	return append(row, Class{Ports: m, Peers: p})
+}
+
 // rowExtIn computes the external atoms allowed into d (ingress only).
-func (k *compiled) rowExtIn(d int) Row {
-	allExt := newBitset(len(k.sp.External))
-	allExt.fill(len(k.sp.External))
-	if !k.ingIso.has(d) {
-		return Row{{Ports: k.sp.allPorts.clone(), Peers: allExt}}
-	}
-	w := k.wl[d]
-	p := newPartition(k.sp.allPorts, len(k.sp.External))
-	for _, r := range k.inRules[d] {
-		p = p.refine(r.maskFor(k.sp, w, k.named), r.ext)
-	}
-	return canonical(Row(p))
+func (k *compiled) rowExtIn(sc *scratch, d int) Row {
+	_, ext := k.ingressGroups(sc, d)
+	return ext
 }
 
 // rowExtOut computes the external atoms s may reach (egress only). A named
 // port resolves against the destination pod, so it never matches an
 // external address.
 func (k *compiled) rowExtOut(s int) Row {
-	allExt := newBitset(len(k.sp.External))
-	allExt.fill(len(k.sp.External))
 	if !k.egIso.has(s) {
-		return Row{{Ports: k.sp.allPorts.clone(), Peers: allExt}}
+		return Row{{Ports: k.sp.allPorts, Peers: k.allExt}}
 	}
-	p := newPartition(k.sp.allPorts, len(k.sp.External))
+	g := start(k.allExt, len(k.sp.PortAtoms))
 	for _, r := range k.egFrom[s] {
-		p = p.refine(r.ports, r.ext)
+		g = g.add(r.ports, r.ext)
 	}
-	return canonical(Row(p))
+	return canonical(Row(g))
 }
 
-// canonical merges classes with equal peers, drops empty ones and sorts by
-// mask, so equal rows are equal class by class.
+// canonical merges classes with equal masks, drops empty ones and sorts by
+// mask. Classes must have disjoint peers.
 func canonical(row Row) Row {
 	out := row[:0]
 	for _, c := range row {
@@ -219,8 +302,8 @@ func canonical(row Row) Row {
 		}
 		merged := false
 		for i := range out {
-			if out[i].Peers.equal(c.Peers) {
-				out[i].Ports = or2(out[i].Ports, c.Ports)
+			if out[i].Ports.equal(c.Ports) {
+				out[i].Peers = or2(out[i].Peers, c.Peers)
 				merged = true
 				break
 			}
@@ -263,15 +346,10 @@ func equalRows(a, b Row) bool {
 
 // maskOf returns the port atoms a row allows for peer i (nil when none).
 func (row Row) maskOf(i int) bitset {
-	var m bitset
 	for _, c := range row {
 		if c.Peers.has(i) {
-			if m == nil {
-				m = c.Ports.clone()
-			} else {
-				m.or(c.Ports)
-			}
+			return c.Ports
 		}
 	}
-	return m
+	return nil
 }

@@ -145,36 +145,11 @@ func patchRow(row Row, cols []int, newMasks []bitset, nw int) Row {
 		out = append(out, Class{Ports: c.Ports, Peers: peers})
 	}
 	for i, s := range cols {
-		m := newMasks[i]
-		if m == nil {
-			continue
+		if m := newMasks[i]; m != nil {
+			out = addPeer(out, m, s, nw)
 		}
-		single := newBitset(nw)
-		single.set(s)
-		out = append(out, Class{Ports: m, Peers: single})
 	}
-	return normalizeRow(out)
-}
-
-// normalizeRow rebuilds a canonical row (disjoint masks, distinct peers)
-// from classes whose masks may overlap.
-func normalizeRow(classes Row) Row {
-	if len(classes) == 0 {
-		return nil
-	}
-	p := partition{{Ports: fullMask(classes), Peers: make(bitset, len(classes[0].Peers))}}
-	for _, c := range classes {
-		p = p.refine(c.Ports, c.Peers)
-	}
-	return canonical(Row(p))
-}
-
-func fullMask(classes Row) bitset {
-	m := make(bitset, len(classes[0].Ports))
-	for _, c := range classes {
-		m.or(c.Ports)
-	}
-	return m
+	return canonical(out)
 }
 
 // dirty computes the rows and columns that the change from a to b touches.

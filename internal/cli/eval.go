@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/reachdiff/reachdiff/internal/diag"
+	"github.com/reachdiff/reachdiff/internal/model"
+	"github.com/reachdiff/reachdiff/internal/reach"
+	"github.com/reachdiff/reachdiff/internal/report"
+)
+
+func runEval(ctx context.Context, args []string, env Env) error {
+	fs := newFlags("eval", env)
+	output := fs.String("output", "text", "output format: text, json or markdown")
+	namespace := fs.String("namespace", "", "namespace of objects that have none (default \"default\")")
+	loadNone := fs.Bool("load-restrictor-none", false, "let kustomizations read files outside their directory")
+	paths, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := checkOutput(*output, "text", "json", "markdown"); err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		return usagef("eval needs at least one PATH")
+	}
+	in, err := loadPaths(ctx, env, paths, loadOptions{LoadNone: *loadNone})
+	if err != nil {
+		return err
+	}
+	cluster := model.Build(in.Objects, model.Options{DefaultNamespace: *namespace})
+	diags := append(in.Diagnostics, cluster.Diagnostics...)
+	diag.Sort(diags)
+	if diag.HasErrors(diags) {
+		printDiagnostics(env, diags)
+		return inputError{fmt.Errorf("the input has errors; no answer can be given")}
+	}
+	sp := reach.NewSpace([]*model.Cluster{cluster}, nil)
+	res, err := reach.Evaluate(sp, cluster)
+	if err != nil {
+		return err
+	}
+	diags = append(diags, res.Diagnostics()...)
+	diag.Sort(diags)
+	conns := res.Connections()
+	switch *output {
+	case "json":
+		return report.WriteEvalJSON(env.Stdout, conns, diags)
+	case "markdown":
+		return report.EvalMarkdown(env.Stdout, conns, diags)
+	default:
+		printDiagnostics(env, diags)
+		return report.EvalText(env.Stdout, conns)
+	}
+}
+
+// printDiagnostics writes warnings and errors to stderr (infos are shown in
+// JSON and Markdown only, to keep terminals quiet).
+func printDiagnostics(env Env, diags []diag.Diagnostic) {
+	for _, d := range diags {
+		if d.Severity == diag.Info {
+			continue
+		}
+		fmt.Fprintln(env.Stderr, d.String())
+	}
+}

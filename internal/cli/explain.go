@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/reachdiff/reachdiff/internal/connset"
+	"github.com/reachdiff/reachdiff/internal/diag"
+	"github.com/reachdiff/reachdiff/internal/model"
+	"github.com/reachdiff/reachdiff/internal/reach"
+	"github.com/reachdiff/reachdiff/internal/report"
+)
+
+func runExplain(ctx context.Context, args []string, env Env) error {
+	fs := newFlags("explain", env)
+	from := fs.String("from", "", "source: workload (ns/name[Kind] or ns/name) or IP address/CIDR")
+	to := fs.String("to", "", "destination: workload or IP address/CIDR")
+	port := fs.String("port", "", "only this port, as 443/TCP (protocol defaults to TCP)")
+	namespace := fs.String("namespace", "", "namespace of objects that have none")
+	loadNone := fs.Bool("load-restrictor-none", false, "let kustomizations read files outside their directory")
+	paths, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if *from == "" || *to == "" {
+		return usagef("explain needs --from and --to")
+	}
+	if len(paths) == 0 {
+		return usagef("explain needs a PATH")
+	}
+	var only *connset.Set
+	if *port != "" {
+		s, err := parsePort(*port)
+		if err != nil {
+			return usagef("--port: %v", err)
+		}
+		only = &s
+	}
+	in, err := loadPaths(ctx, env, paths, loadOptions{LoadNone: *loadNone})
+	if err != nil {
+		return err
+	}
+	cluster := model.Build(in.Objects, model.Options{DefaultNamespace: *namespace})
+	diags := append(in.Diagnostics, cluster.Diagnostics...)
+	if diag.HasErrors(diags) {
+		printDiagnostics(env, diags)
+		return inputError{fmt.Errorf("the input has errors; no answer can be given")}
+	}
+	src, err := reach.ParseEndpoint(cluster, *from)
+	if err != nil {
+		return inputError{fmt.Errorf("--from: %w", err)}
+	}
+	dst, err := reach.ParseEndpoint(cluster, *to)
+	if err != nil {
+		return inputError{fmt.Errorf("--to: %w", err)}
+	}
+	if src.IsExternal() && dst.IsExternal() {
+		return usagef("one of --from and --to must be a workload")
+	}
+	ex := reach.Explain(cluster, src, dst)
+	_, err = fmt.Fprint(env.Stdout, report.ExplainText(ex, only))
+	return err
+}
+
+// parsePort reads "443", "443/TCP", "53/udp" or "8000-8080/TCP".
+func parsePort(s string) (connset.Set, error) {
+	num, proto, _ := strings.Cut(s, "/")
+	p := connset.TCP
+	if proto != "" {
+		var err error
+		if p, err = connset.ParseProtocol(strings.ToUpper(proto)); err != nil {
+			return connset.Set{}, err
+		}
+	}
+	lo, hi, isRange := strings.Cut(num, "-")
+	if !isRange {
+		hi = lo
+	}
+	l, err1 := strconv.Atoi(lo)
+	h, err2 := strconv.Atoi(hi)
+	if err1 != nil || err2 != nil || l < 1 || h > 65535 || l > h {
+		return connset.Set{}, fmt.Errorf("invalid port %q", s)
+	}
+	return connset.Ports(p, uint16(l), uint16(h)), nil
+}
