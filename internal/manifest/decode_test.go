@@ -421,6 +421,18 @@ func TestDecode(t *testing.T) {
 	}
 }
 
+// TestDecodeBrokenYAML checks Decode itself reports a syntax error at its
+// line in the file (ReadDir leaves syntax errors to Decode).
+func TestDecodeBrokenYAML(t *testing.T) {
+	doc := Document{Source: Source{File: "x.yaml", Line: 10}, Data: []byte("apiVersion: v1\nkind: Pod\n  name: p\n")}
+	objs, diags := Decode(doc)
+	want := []diag.Diagnostic{{Severity: diag.Error, File: "x.yaml", Line: 12,
+		Message: "invalid YAML: line 12: mapping values are not allowed in this context"}}
+	if len(objs) != 0 || !cmp.Equal(diags, want) {
+		t.Errorf("Decode(%q at line 10) = %v, %v; want no objects, %v", doc.Data, objs, diags, want)
+	}
+}
+
 // TestDecodeSafety checks hostile input is refused quickly, with an error.
 func TestDecodeSafety(t *testing.T) {
 	// The "billion laughs" attack in 288 bytes: 9^8 "lol"s once expanded.

@@ -15,6 +15,10 @@ import (
 // files over MaxFileSize are refused with a diagnostic. Source.File is the
 // slash-separated path relative to root. The error is for a failure to read
 // the file system; problems in the files are diagnostics.
+//
+// Unlike Split, ReadDir does not parse the YAML documents it returns: a
+// document with a syntax error is reported (as an error with its file and
+// line) when it is decoded, so that each document is parsed once.
 func ReadDir(fsys fs.FS, root string) ([]Document, []diag.Diagnostic, error) {
 	var (
 		docs  []Document
@@ -64,7 +68,7 @@ func ReadDir(fsys fs.FS, root string) ([]Document, []diag.Diagnostic, error) {
 		if err != nil {
 			return fmt.Errorf("read %s: %w", p, err)
 		}
-		ds, dg := Split(rel, data)
+		ds, dg := split(rel, data, false)
 		docs = append(docs, ds...)
 		diags = append(diags, dg...)
 		return nil

@@ -26,6 +26,13 @@ var MaxFileSize int64 = 8 << 20
 // file and line; the documents of a YAML file that parse are still returned.
 // kustomization files give no documents.
 func Split(file string, data []byte) ([]Document, []diag.Diagnostic) {
+	return split(file, data, true)
+}
+
+// split is Split; check says whether to parse each YAML document to report
+// syntax errors now (else Decode reports them, and each document is parsed
+// once instead of twice).
+func split(file string, data []byte, check bool) ([]Document, []diag.Diagnostic) {
 	if isKustomizationFile(file) {
 		return nil, nil
 	}
@@ -37,7 +44,11 @@ func Split(file string, data []byte) ([]Document, []diag.Diagnostic) {
 	if strings.EqualFold(path.Ext(file), ".json") {
 		return splitJSON(file, data)
 	}
-	return splitYAML(file, data)
+	docs := splitYAML(file, data)
+	if !check {
+		return docs, nil
+	}
+	return checkDocs(docs)
 }
 
 // splitJSON splits a stream of JSON values.
@@ -80,9 +91,9 @@ func splitJSON(file string, data []byte) ([]Document, []diag.Diagnostic) {
 
 func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// splitYAML cuts a YAML stream at its document markers, then checks that
-// each document parses.
-func splitYAML(file string, data []byte) ([]Document, []diag.Diagnostic) {
+// splitYAML cuts a YAML stream at its document markers ("---", "..."),
+// dropping documents that hold nothing but comments and blank lines.
+func splitYAML(file string, data []byte) []Document {
 	var docs []Document
 	start, startLine := 0, 1            // where the current document starts
 	content, directives := false, false // whether it holds content, or only directives
@@ -132,7 +143,7 @@ func splitYAML(file string, data []byte) ([]Document, []diag.Diagnostic) {
 		off = next
 	}
 	flush(len(data))
-	return checkDocs(docs)
+	return docs
 }
 
 // checkDocs parses each document (on GOMAXPROCS workers: parsing is the

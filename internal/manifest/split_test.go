@@ -91,14 +91,25 @@ func TestReadDir(t *testing.T) {
 	for _, d := range docs {
 		files = append(files, fmt.Sprintf("%s:%d", d.Source.File, d.Source.Line))
 	}
-	wantFiles := []string{"a/y.json:1", "a/z.yml:1", "b.yaml:1", "d/UPPER.YAML:1", "e/values.yaml:1", "f/deep/er/still/deeper.yaml:1"}
+	wantFiles := []string{"a/y.json:1", "a/z.yml:1", "b.yaml:1", "d/UPPER.YAML:1", "e/broken.yaml:1", "e/values.yaml:1", "f/deep/er/still/deeper.yaml:1"}
 	if diff := cmp.Diff(wantFiles, files); diff != "" {
 		t.Errorf("ReadDir files (-want +got):\n%s", diff)
+	}
+	// ReadDir leaves syntax errors to the decoder, which parses anyway.
+	objs, decodeDiags := NewDecoder().DecodeAll(docs)
+	diags = append(diags, decodeDiags...)
+	var names []string
+	for _, o := range objs {
+		names = append(names, o.Name)
+	}
+	if want := []string{"y", "z", "b", "upper", "deep"}; !cmp.Equal(names, want) {
+		t.Errorf("ReadDir+DecodeAll names = %v; want %v", names, want)
 	}
 	wantDiags := []diag.Diagnostic{
 		{Severity: diag.Error, File: "c/big.yaml", Message: fmt.Sprintf("file is %d bytes, over the limit of %d; not read", MaxFileSize+1, MaxFileSize)},
 		{Severity: diag.Info, File: "c/link.yaml", Message: "symbolic link not followed"},
 		{Severity: diag.Error, File: "e/broken.yaml", Line: 1, Message: "invalid YAML: line 1: did not find expected node content"},
+		{Severity: diag.Info, File: "e/values.yaml", Line: 1, Message: "not a Kubernetes object, skipped"},
 	}
 	if diff := cmp.Diff(wantDiags, diags); diff != "" {
 		t.Errorf("ReadDir diagnostics (-want +got):\n%s", diff)
