@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -58,8 +59,8 @@ type Result struct {
 // the wrapper kustomizations (which enable origin annotations) under
 // wrapDir: neither name can collide with a repository path.
 const (
-	srcDir  = "/src"
-	wrapDir = "/reachdiff-wrapper"
+	srcDir  = "/.reachdiff-repo"
+	wrapDir = "/.reachdiff-wrapper"
 )
 
 // Render renders one overlay root of t. A root without a kustomization file
@@ -226,9 +227,15 @@ func renderOne(t *source.Tree, fs filesys.FileSystem, root string, i int, restri
 
 // cleanMessage rewrites in-memory paths in kustomize messages as
 // repository paths.
+// The wrapper's own layer of kustomize's error chain, which says nothing
+// about the overlay.
+var wrapperLayer = regexp.MustCompile(`accumulating resources: accumulation err='accumulating resources from '[^']*` + regexp.QuoteMeta(srcDir) + `[^']*': '[^']*' must resolve to a file': recursed accumulation of path '[^']*': `)
+
 func cleanMessage(s string) string {
+	s = wrapperLayer.ReplaceAllString(s, "")
+	s = strings.ReplaceAll(s, "../.."+srcDir+"/", "")
 	s = strings.ReplaceAll(s, srcDir+"/", "")
-	return s
+	return strings.ReplaceAll(s, srcDir, ".")
 }
 
 // stripInternal removes kustomize's bookkeeping annotations.
