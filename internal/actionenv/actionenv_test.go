@@ -126,6 +126,10 @@ func TestReadEvent(t *testing.T) {
 		{"workflow_run", "octokit-webhooks/workflow_run.completed.with-pull-requests.payload.json", Event{Name: "workflow_run", WorkflowRun: &WorkflowRun{
 			ID: 289782451, Event: "repository_dispatch", Conclusion: "success", HeadSHA: "3484a3fb816e0859fd6e1cea078d76385ff50625",
 			HeadBranch: "master", HeadRepo: "octo-org/octo-repo", Repo: "octo-org/octo-repo", PullRequests: []int{2}}}},
+		// A first-time contributor's fork run waiting for approval (newer payload shape).
+		{"workflow_run", "quarkus-github-bot/workflow-approval-needed.json", Event{Name: "workflow_run", WorkflowRun: &WorkflowRun{
+			ID: 2860832197, Event: "pull_request", Conclusion: "action_required", HeadSHA: "f2b91b5e80e1880f03a91fdde381bb24debf102c",
+			HeadBranch: "main", HeadRepo: "holly-test-holly/bot-playground", Repo: "holly-cummins/bot-playground", FromFork: true}}},
 		{"push", "octokit-webhooks/pull_request.opened.payload.json", Event{Name: "push"}},
 	}
 	for _, tt := range tests {

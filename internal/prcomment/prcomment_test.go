@@ -216,3 +216,15 @@ func TestFit70000(t *testing.T) {
 		t.Errorf("Fit(70k report) has no link to the job summary")
 	}
 }
+
+// Fit counts characters, not bytes: 900 "✅" (2,700 bytes) fit a 1,000-character limit.
+func TestFitCountsRunes(t *testing.T) {
+	check := strings.Repeat("✅", 900)
+	got := Fit([]Section{{Levels: []string{check, "counts"}}}, 1000)
+	if !strings.Contains(got, check) {
+		t.Errorf("Fit(900 runes, 1000) shortened the section: %d runes, %d bytes", Len(got), len(got))
+	}
+	if Len(got) > 1000 || len(got) <= 1000 {
+		t.Errorf("Fit(900 runes, 1000) = %d runes, %d bytes; want <= 1000 runes and > 1000 bytes", Len(got), len(got))
+	}
+}
