@@ -144,7 +144,26 @@ func causeRank(kind string) int {
 
 func ruleCause(kind string, m reach.RuleMatch, verb string) Cause {
 	return Cause{Kind: kind, Policy: m.Policy.Key(), File: m.Policy.Source.File, Line: m.Policy.Source.Line,
-		Text: fmt.Sprintf("%s %s %s", m, verb, m.Conns)}
+		Text: fmt.Sprintf("%s %s %s%s", m, verb, m.Conns, breadth(m))}
+}
+
+// breadth says when a rule has no peers at all, the change reviewers most
+// often misread: removing `to` (or `from`) widens a rule to every peer.
+func breadth(m reach.RuleMatch) string {
+	rules := m.Policy.IngressRules
+	if m.Egress {
+		rules = m.Policy.EgressRules
+	}
+	for _, r := range rules {
+		if r.Index != m.Rule || !r.AllPeers {
+			continue
+		}
+		if m.Egress {
+			return " to every destination, in the cluster and outside (the rule has no `to`)"
+		}
+		return " from every source, in the cluster and outside (the rule has no `from`)"
+	}
+	return ""
 }
 
 func unselectCause(head *model.Cluster, p *model.Policy, workload, verb string) Cause {

@@ -254,9 +254,7 @@ func (b *builder) finish() {
 	sort.Strings(names)
 	for _, n := range names {
 		ns := b.nsByKey[n]
-		crs := b.crs[n]
-		sort.Strings(crs)
-		ns.CustomResources = crs
+		ns.CustomResources = podMakers(b.crs[n])
 		b.c.Namespaces = append(b.c.Namespaces, ns)
 	}
 }
@@ -267,4 +265,33 @@ func (b *builder) finish() {
 func isCustomResource(apiVersion string) bool {
 	group, _, found := strings.Cut(apiVersion, "/")
 	return found && strings.Contains(group, ".") && !strings.HasSuffix(group, ".k8s.io")
+}
+
+// podMakingKinds are custom resource kinds whose operators run pods; they
+// come first in hints about policies that select nothing.
+var podMakingKinds = map[string]bool{
+	"Prometheus": true, "PrometheusAgent": true, "Alertmanager": true, "ThanosRuler": true,
+	"Elasticsearch": true, "Kibana": true, "Kafka": true, "KafkaConnect": true, "Rollout": true,
+	"PostgresCluster": true, "Postgresql": true, "RedisFailover": true, "RabbitmqCluster": true,
+	"MongoDBCommunity": true, "Cluster": true, "Workflow": true, "CronWorkflow": true,
+	"SeldonDeployment": true, "InferenceService": true, "Gateway": true,
+}
+
+// podMakers orders a namespace's custom resources for a hint: kinds known to
+// run pods first, then the rest, at most eight, with a count of the others.
+func podMakers(crs []string) []string {
+	sort.SliceStable(crs, func(i, j int) bool {
+		ki, _, _ := strings.Cut(crs[i], " ")
+		kj, _, _ := strings.Cut(crs[j], " ")
+		if podMakingKinds[ki] != podMakingKinds[kj] {
+			return podMakingKinds[ki]
+		}
+		return crs[i] < crs[j]
+	})
+	const max = 8
+	if len(crs) > max {
+		more := fmt.Sprintf("and %d more", len(crs)-max)
+		crs = append(crs[:max:max], more)
+	}
+	return crs
 }
