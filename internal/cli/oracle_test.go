@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,5 +86,70 @@ func TestOracleNP(t *testing.T) {
 	}
 	if n < 45 {
 		t.Fatalf("only %d np cases with expected lists found", n)
+	}
+}
+
+// TestOracleDiffPairs runs every diff pair of np-tier cases through
+// `reachdiff diff OLD NEW --output json` and compares with the oracle's diff
+// semantically (external ranges split into common pieces).
+func TestOracleDiffPairs(t *testing.T) {
+	tiers := map[string]string{}
+	for _, c := range readOracleIndex(t) {
+		tiers[c.name] = c.tier
+	}
+	f, err := os.Open(filepath.Join(oracleDir, "diff-pairs.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		cols := strings.Split(sc.Text(), "\t")
+		if len(cols) < 4 || cols[0] == "old" || tiers[cols[0]] != "np" || tiers[cols[1]] != "np" {
+			continue
+		}
+		old, cur, expected := cols[0], cols[1], cols[3]
+		n++
+		t.Run(old+"__"+cur, func(t *testing.T) {
+			d := diffJSON(t, filepath.Join(oracleDir, "manifests", old), filepath.Join(oracleDir, "manifests", cur))
+			var got []oracle.DiffLine
+			for _, o := range d.Overlays {
+				for _, c := range o.Changes {
+					line := fmt.Sprintf("diff-type: %s, source: %s, destination: %s, ref1: %s, ref2: %s",
+						diffKind(c.Before, c.After), c.Src, c.Dst, c.Before, c.After)
+					parsed, err := oracle.ParseDiff([]byte("Connectivity diff:\n" + line))
+					if err != nil {
+						t.Fatalf("parse our change %q: %v", line, err)
+					}
+					got = append(got, parsed...)
+				}
+			}
+			data, err := os.ReadFile(filepath.Join(oracleDir, expected))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := oracle.ParseDiff(data)
+			if err != nil {
+				t.Fatalf("parse oracle diff: %v", err)
+			}
+			if problems := oracle.CompareDiff(got, want, oracle.CompareOptions{IgnoreIPv6: true}); len(problems) > 0 {
+				t.Errorf("diff %s %s differs from the oracle (%d lines):\n%s", old, cur, len(problems), strings.Join(problems, "\n"))
+			}
+		})
+	}
+	if n < 10 {
+		t.Fatalf("only %d np diff pairs found", n)
+	}
+}
+
+func diffKind(before, after string) string {
+	switch {
+	case before == "No Connections":
+		return "added"
+	case after == "No Connections":
+		return "removed"
+	default:
+		return "changed"
 	}
 }
