@@ -425,3 +425,29 @@ func TestClosureAndDiscover(t *testing.T) {
 		t.Errorf("Affected(comp/p.yaml) = %v; want [prod broken comp]", got)
 	}
 }
+
+// BenchmarkRenderArgoHA renders argo-cd's HA cluster install (68 objects).
+func BenchmarkRenderArgoHA(b *testing.B) {
+	tr, _, err := source.FromDir(corpus+"argo-cd/812664cbb1/before", source.Limits{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := Render(context.Background(), tr, "manifests/ha/cluster-install", Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPreflightAliasBomb measures the refusal of a billion-laughs file.
+func BenchmarkPreflightAliasBomb(b *testing.B) {
+	tr, err := source.NewTree("bench", map[string][]byte{"app/kustomization.yaml": []byte("resources: [bomb.yaml]\n"), "app/bomb.yaml": []byte(aliasBomb)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := Preflight(tr, "app", Options{}); err == nil {
+			b.Fatal("alias bomb accepted")
+		}
+	}
+}

@@ -20,6 +20,9 @@ import (
 // maxSymlinkHops bounds chains of symbolic links.
 const maxSymlinkHops = 8
 
+// maxLinkTarget bounds the length of a symbolic link's target (PATH_MAX).
+const maxLinkTarget = 4096
+
 // gitEnv is the minimal environment git runs with: no GIT_DIR,
 // GIT_WORK_TREE, GIT_CONFIG_* or other variables leak in from ours, and the
 // system configuration is ignored. HOME is kept so that the user's
@@ -137,6 +140,8 @@ func FromGit(ctx context.Context, repoDir, rev string, lim Limits) (*Tree, []dia
 			diags = append(diags, diag.Diagnostic{Severity: diag.Info, File: e.path, Message: "submodule skipped"})
 		case e.typ != "blob":
 			continue
+		case e.mode == "120000" && e.size > maxLinkTarget:
+			diags = append(diags, diag.Diagnostic{Severity: diag.Warning, File: e.path, Message: "symbolic link dropped: its target path is too long"})
 		case e.mode == "120000":
 			links = append(links, e)
 		default:
