@@ -133,6 +133,12 @@ func TestRenderCorpus(t *testing.T) {
 					netpols++
 				}
 				got[kind+"/"+name] = d.Source
+				objs, _ := manifest.Decode(d)
+				for _, o := range objs {
+					if o.Source != d.Source {
+						t.Errorf("Decode(%s/%s).Source = %+v; want the document's %+v", kind, name, o.Source, d.Source)
+					}
+				}
 				if d.Source.File == "" || d.Source.Line == 0 {
 					t.Errorf("Render(%s, %s): %s/%s has no provenance: %+v", tt.dir, tt.root, kind, name, d.Source)
 				}

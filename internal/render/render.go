@@ -48,8 +48,11 @@ type Options struct {
 // Result is the rendering of one overlay.
 type Result struct {
 	Root string
-	// Documents holds one document per rendered object; Source is the
-	// repository file and the line of its metadata.name.
+	// Documents holds one document per rendered object. For a kustomize
+	// root, Data is the object as one line of JSON and Source the
+	// repository file and line of its metadata.name (generated objects:
+	// the kustomization file and the generator's name line). For a plain
+	// root, the documents are manifest.Split's.
 	Documents []manifest.Document
 	// Diagnostics holds kustomize's warnings and the preflight's findings.
 	Diagnostics []diag.Diagnostic
@@ -215,7 +218,11 @@ func renderOne(t *source.Tree, fs filesys.FileSystem, root string, i int, restri
 	}
 	for j, r := range m.Resources() {
 		stripInternal(r)
-		y, err := r.AsYAML()
+		// One line of JSON (which is YAML): the rendered layout is not the
+		// source's, so every line of the document is the source line of
+		// metadata.name, and manifest.Decode, which adds document lines to
+		// Source.Line, maps the name and any finding in the object there.
+		y, err := r.MarshalJSON()
 		if err != nil {
 			return res, fmt.Errorf("render overlay %s: %s: %w", root, r.CurId(), err)
 		}
@@ -385,32 +392,21 @@ func (l *locator) generatorLine(file, kind, rendered string) int {
 	return best
 }
 
-// plainDocuments reads every manifest file below root as documents.
+// plainDocuments reads every manifest file below root as documents, with
+// manifest.Split (Source.Line is then each document's first line, which is
+// what manifest.Decode expects of a document whose text is the file's).
+// Alias bombs are refused first, like in kustomize inputs.
 func plainDocuments(t *source.Tree, root string) ([]manifest.Document, []diag.Diagnostic, error) {
 	var docs []manifest.Document
 	var diags []diag.Diagnostic
 	for _, f := range plainFiles(t, root) {
 		data, _ := t.Read(f)
-		for _, d := range splitDocuments(data) {
-			parsed, err := parseYAML(d.text)
-			if err != nil {
-				if strings.Contains(err.Error(), "alias expansion") {
-					return nil, nil, fmt.Errorf("overlay %s: %s:%d: %v", root, f, d.line, err)
-				}
-				diags = append(diags, diag.Diagnostic{Severity: diag.Warning, File: f, Line: d.line, Message: "not YAML: " + err.Error()})
-				continue
-			}
-			line := 0
-			for _, p := range parsed {
-				if p.node != nil {
-					if oi := describe(p); oi.nameLine > 0 {
-						line = d.line - 1 + oi.nameLine
-					}
-					break
-				}
-			}
-			docs = append(docs, manifest.Document{Source: manifest.Source{File: f, Line: line}, Data: d.text})
+		if _, err := parseYAML(data); err != nil && strings.Contains(err.Error(), "alias expansion") {
+			return nil, nil, fmt.Errorf("overlay %s: %s: %v", root, f, err)
 		}
+		ds, dg := manifest.Split(f, data)
+		docs = append(docs, ds...)
+		diags = append(diags, dg...)
 	}
 	return docs, diags, nil
 }
