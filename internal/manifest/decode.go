@@ -71,6 +71,10 @@ type decoder struct {
 	src   Source
 	objs  []Object
 	diags []diag.Diagnostic
+	// budget is the work left for converting this document's objects to
+	// JSON: shared by the items of a list, so that many items aliasing one
+	// big anchor cannot multiply it.
+	budget int
 }
 
 // lineOffset converts document lines (1-based) to file lines.
@@ -120,16 +124,16 @@ func (d *decoder) document(root *yaml.Node, size int) {
 	if isKustomizeKind(h) {
 		return
 	}
-	budget := 4*size + 1<<16
+	d.budget = 4*size + 1<<16
 	if items := field(n, "items"); strings.HasSuffix(h.kind, "List") && items != nil {
-		d.list(n, h, deref(items), budget)
+		d.list(n, h, deref(items))
 		return
 	}
-	d.object(n, h, budget)
+	d.object(n, h)
 }
 
 // list unpacks the items of a List kind.
-func (d *decoder) list(n *yaml.Node, h header, items *yaml.Node, budget int) {
+func (d *decoder) list(n *yaml.Node, h header, items *yaml.Node) {
 	if items == nil || (items.Kind == yaml.ScalarNode && items.ShortTag() == "!!null") {
 		return
 	}
@@ -139,6 +143,9 @@ func (d *decoder) list(n *yaml.Node, h header, items *yaml.Node, budget int) {
 	}
 	itemKind := strings.TrimSuffix(h.kind, "List")
 	for i, it := range items.Content {
+		if d.budget < 0 {
+			return // out of budget: reported once, by object
+		}
 		it = deref(it)
 		if it.Kind != yaml.MappingNode {
 			d.diag(diag.Error, it.Line, "", fmt.Sprintf("%s: item %d is not an object", h.kind, i))
@@ -159,12 +166,12 @@ func (d *decoder) list(n *yaml.Node, h header, items *yaml.Node, budget int) {
 			d.diag(diag.Warning, it.Line, "", fmt.Sprintf("%s: item %d is itself a list, skipped", h.kind, i))
 			continue
 		}
-		d.object(it, ih, budget)
+		d.object(it, ih)
 	}
 }
 
 // object decodes one object node.
-func (d *decoder) object(n *yaml.Node, h header, budget int) {
+func (d *decoder) object(n *yaml.Node, h header) {
 	obj := Object{
 		APIVersion: h.apiVersion,
 		Kind:       h.kind,
@@ -189,12 +196,16 @@ func (d *decoder) object(n *yaml.Node, h header, budget int) {
 		d.objs = append(d.objs, obj)
 		return
 	}
-	data, err := nodeToJSON(n, budget)
+	data, work, err := nodeToJSON(n, d.budget)
+	d.budget -= work
 	if err != nil {
 		line := n.Line
 		var ne *nodeError
 		if errors.As(err, &ne) && ne.line > 0 {
 			line = ne.line
+		}
+		if err.Error() == errBudget.Error() {
+			d.budget = -1
 		}
 		d.diag(diag.Error, line, objName, err.Error())
 		return
@@ -257,9 +268,7 @@ func (d *decoder) object(n *yaml.Node, h header, budget int) {
 	}
 	// List items may lack kind and apiVersion: fill them in.
 	if o, ok := typed.(interface{ GetObjectKind() schema.ObjectKind }); ok {
-		if ok := o.GetObjectKind(); ok.GroupVersionKind().Empty() || ok.GroupVersionKind().Kind == "" {
-			ok.SetGroupVersionKind(schema.FromAPIVersionAndKind(h.apiVersion, h.kind))
-		}
+		o.GetObjectKind().SetGroupVersionKind(schema.FromAPIVersionAndKind(h.apiVersion, h.kind))
 	}
 	obj.Typed = typed
 	d.objs = append(d.objs, obj)

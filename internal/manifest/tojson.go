@@ -28,14 +28,15 @@ type jsonWriter struct {
 	steps  int // nodes and mapping pairs visited: merge keys skip pairs without writing
 }
 
-// nodeToJSON returns the JSON form of n. budget caps the output size, so
+// nodeToJSON returns the JSON form of n and the work it took (bytes
+// written or nodes visited, whichever is more). budget caps that work, so
 // that alias expansion cannot blow up.
-func nodeToJSON(n *yaml.Node, budget int) ([]byte, error) {
+func nodeToJSON(n *yaml.Node, budget int) ([]byte, int, error) {
 	w := jsonWriter{buf: make([]byte, 0, 1024), budget: budget}
 	if err := w.value(n, 0); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return w.buf, nil
+	return w.buf, max(len(w.buf), w.steps), nil
 }
 
 // nodeError locates an error in the YAML input.
