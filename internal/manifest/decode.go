@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path"
 	"regexp"
 	"sort"
@@ -13,6 +14,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	sigsjson "sigs.k8s.io/json"
 
@@ -263,6 +266,7 @@ func (d *decoder) object(n *yaml.Node, h header) {
 		c.Unmodelled = unmodelled
 	}
 	if info.readAs != "" {
+		defaultSelector(h.apiVersion, typed)
 		d.diag(diag.Warning, lineOr(h.nameLine, n.Line), objName,
 			fmt.Sprintf("deprecated apiVersion %s; read as %s", h.apiVersion, info.readAs))
 	}
@@ -435,4 +439,31 @@ func isKustomizationFile(file string) bool {
 func isKustomizeKind(h header) bool {
 	return (h.kind == "Kustomization" || h.kind == "Component") &&
 		(h.apiVersion == "" || strings.HasPrefix(h.apiVersion, "kustomize.config.k8s.io/"))
+}
+
+// defaultSelector fills in the selector of a workload read from an old
+// apiVersion where it was optional. extensions/v1beta1 and apps/v1beta1
+// say of spec.selector: "If empty, defaulted to labels on the pod
+// template."
+func defaultSelector(apiVersion string, typed any) {
+	if apiVersion != "extensions/v1beta1" && apiVersion != "apps/v1beta1" {
+		return
+	}
+	var sel **metav1.LabelSelector
+	var labels map[string]string
+	switch o := typed.(type) {
+	case *appsv1.Deployment:
+		sel, labels = &o.Spec.Selector, o.Spec.Template.Labels
+	case *appsv1.DaemonSet:
+		sel, labels = &o.Spec.Selector, o.Spec.Template.Labels
+	case *appsv1.ReplicaSet:
+		sel, labels = &o.Spec.Selector, o.Spec.Template.Labels
+	case *appsv1.StatefulSet:
+		sel, labels = &o.Spec.Selector, o.Spec.Template.Labels
+	default:
+		return
+	}
+	if *sel == nil && len(labels) > 0 {
+		*sel = &metav1.LabelSelector{MatchLabels: maps.Clone(labels)}
+	}
 }

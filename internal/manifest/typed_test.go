@@ -154,3 +154,30 @@ func TestDecodeYAMLFeatures(t *testing.T) {
 		t.Errorf("Decode(d.yaml) (-want +got):\n%s", diff)
 	}
 }
+
+// TestDecodeOldSelector checks the selector of an extensions/v1beta1
+// Deployment defaults to its template's labels, as that API version says.
+func TestDecodeOldSelector(t *testing.T) {
+	objs, diags := load("old.yaml", lines(
+		"apiVersion: extensions/v1beta1",
+		"kind: Deployment",
+		"metadata: {name: d}",
+		"spec: {template: {metadata: {labels: {app: d}}, spec: {containers: []}}}",
+		"---",
+		"apiVersion: apps/v1beta2",
+		"kind: Deployment",
+		"metadata: {name: e}",
+		"spec: {template: {metadata: {labels: {app: e}}, spec: {containers: []}}}",
+	))
+	if len(objs) != 2 || len(diags) != 2 {
+		t.Fatalf("load(old.yaml) = %v, %v; want 2 objects, 2 deprecation warnings", summarize(objs), diags)
+	}
+	got := objs[0].Typed.(*appsv1.Deployment).Spec.Selector
+	if want := (&metav1.LabelSelector{MatchLabels: map[string]string{"app": "d"}}); !cmp.Equal(got, want) {
+		t.Errorf("extensions/v1beta1 Deployment selector = %v; want %v", got, want)
+	}
+	// apps/v1beta2 requires the selector: no default.
+	if got := objs[1].Typed.(*appsv1.Deployment).Spec.Selector; got != nil {
+		t.Errorf("apps/v1beta2 Deployment selector = %v; want nil", got)
+	}
+}
