@@ -122,11 +122,10 @@ func runOverlay(dec *manifest.Decoder, ov Overlay, opts Options) (OverlayResult,
 	}
 	done = opts.phase("eval-head")
 	var head *reach.Result
-	var scope *reach.Scope
 	if opts.Full {
 		head, err = reach.Evaluate(sp, res.Head)
 	} else {
-		head, scope, err = reach.Update(base, res.Head)
+		head, err = reach.Update(base, res.Head)
 	}
 	done()
 	if err != nil {
@@ -135,7 +134,7 @@ func runOverlay(dec *manifest.Decoder, ov Overlay, opts Options) (OverlayResult,
 	res.BaseResult, res.HeadResult = base, head
 
 	done = opts.phase("diff")
-	deltas, err := reach.Compare(base, head, scope)
+	deltas, err := reach.Compare(base, head)
 	if err != nil {
 		return res, err
 	}

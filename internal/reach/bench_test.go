@@ -57,11 +57,11 @@ func benchmarkIncremental(b *testing.B, changes int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		head, scope, err := reach.Update(base, hc)
+		head, err := reach.Update(base, hc)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := reach.Compare(base, head, scope); err != nil {
+		if _, err := reach.Compare(base, head); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -101,17 +101,17 @@ func TestSyntheticIncremental(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			inc, scope, err := reach.Update(br, hc)
+			inc, err := reach.Update(br, hc)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !reach.SameResult(inc, full) {
 				t.Fatalf("incremental != full after changes %v", changes)
 			}
-			fd, _ := reach.Compare(br, full, nil)
-			id, _ := reach.Compare(br, inc, scope)
+			fd, _ := reach.Compare(br, full)
+			id, _ := reach.Compare(br, inc)
 			if deltaText(fd) != deltaText(id) {
-				t.Fatalf("scoped compare differs after changes %v", changes)
+				t.Fatalf("Compare(base, incremental) differs from Compare(base, full) after changes %v", changes)
 			}
 		})
 	}

@@ -117,3 +117,10 @@ func or2(a, b bitset) bitset {
 	}
 	return out
 }
+
+// list returns the elements in increasing order.
+func (b bitset) list() []int {
+	out := make([]int, 0, b.count())
+	b.each(func(i int) { out = append(out, i) })
+	return out
+}

@@ -2,7 +2,9 @@ package reach
 
 import (
 	"errors"
+	"math/bits"
 	"net/netip"
+	"slices"
 	"sort"
 
 	"github.com/reachdiff/reachdiff/internal/connset"
@@ -16,16 +18,15 @@ type Delta struct {
 	Before, After connset.Set
 }
 
-// Scope limits a comparison to the rows and columns that may have changed
-// (from an incremental evaluation); nil compares everything.
-type Scope struct {
-	Rows []int // destination ids whose In/ExtIn rows may differ
-	Cols []int // source ids whose column in In and ExtOut row may differ
-}
-
 // Compare lists the pairs whose connections differ between base and head,
 // which must share a Space. Sorted like Connections.
-func Compare(base, head *Result, scope *Scope) ([]Delta, error) {
+//
+// Per destination it compares only the sources that may differ: those
+// whose ingress class differs (nothing when the row is shared, as after an
+// incremental Update), those whose egress entry towards it differs, and
+// the sources whose global egress (presence, isolation, all-destination
+// rules) differs.
+func Compare(base, head *Result) ([]Delta, error) {
 	if base.Space != head.Space {
 		return nil, errors.New("compare: results from different spaces")
 	}
@@ -34,79 +35,151 @@ func Compare(base, head *Result, scope *Scope) ([]Delta, error) {
 	mc := &maskCache{sp: sp, m: map[string]connset.Set{}}
 	var out []Delta
 
-	rows, cols := allIDs(nw), allIDs(nw)
-	if scope != nil {
-		rows, cols = scope.Rows, scope.Cols
-	}
-	rowDone := newBitset(nw)
-	for _, d := range rows {
-		if rowDone.has(d) {
+	global := globalColumns(base.k, head.k)
+	srcs := newBitset(nw)
+	ba, bb := newBitset(len(sp.PortAtoms)), newBitset(len(sp.PortAtoms))
+	for d := 0; d < nw; d++ {
+		if !base.k.present.has(d) && !head.k.present.has(d) {
 			continue
 		}
-		rowDone.set(d)
-		if !equalRows(base.In[d], head.In[d]) {
-			out = append(out, diffRow(mc, sp, d, base.In[d], head.In[d], nil)...)
+		marked := rowDiff(base.in[d], head.in[d], srcs)
+		marked = egDiff(base.eg[d], head.eg[d], srcs) || marked
+		for _, s := range global {
+			srcs.set(s)
+			marked = true
 		}
-		if !equalRows(base.ExtIn[d], head.ExtIn[d]) {
-			out = append(out, diffExt(mc, sp, d, base.ExtIn[d], head.ExtIn[d], true)...)
-		}
-	}
-	colSet := newBitset(nw)
-	for _, s := range cols {
-		colSet.set(s)
-	}
-	if scope != nil && !colSet.isEmpty() {
-		// Columns: sources whose egress changed, in rows not already compared.
-		for d := 0; d < nw; d++ {
-			if rowDone.has(d) || equalRows(base.In[d], head.In[d]) {
-				continue
+		if marked {
+			dst := Endpoint{Workload: sp.Workloads[d]}
+			for wi, word := range srcs {
+				srcs[wi] = 0
+				for word != 0 {
+					s := wi<<6 | bits.TrailingZeros64(word)
+					word &= word - 1
+					ma, mb := base.pairMask(s, d, ba), head.pairMask(s, d, bb)
+					if maskEqual(ma, mb) {
+						continue
+					}
+					out = append(out, Delta{Src: Endpoint{Workload: sp.Workloads[s]}, Dst: dst,
+						Before: mc.connsOrNone(ma), After: mc.connsOrNone(mb)})
+				}
 			}
-			out = append(out, diffRow(mc, sp, d, base.In[d], head.In[d], colSet)...)
+		}
+		if !equalRows(base.extIn[d], head.extIn[d]) {
+			out = append(out, diffExt(mc, sp, d, base.extIn[d], head.extIn[d], true)...)
 		}
 	}
 	for s := 0; s < nw; s++ {
-		if scope != nil && !colSet.has(s) {
-			continue
-		}
-		if !equalRows(base.ExtOut[s], head.ExtOut[s]) {
-			out = append(out, diffExt(mc, sp, s, base.ExtOut[s], head.ExtOut[s], false)...)
+		if !equalRows(base.extOut[s], head.extOut[s]) {
+			out = append(out, diffExt(mc, sp, s, base.extOut[s], head.extOut[s], false)...)
 		}
 	}
 	sortDeltas(out)
 	return out, nil
 }
 
-func allIDs(n int) []int {
-	ids := make([]int, n)
-	for i := range ids {
-		ids[i] = i
+// globalColumns lists the sources whose egress towards every destination
+// may differ: presence, isolation or all-destination rules.
+func globalColumns(a, b *compiled) []int {
+	var out []int
+	mw := len(a.sp.allPorts)
+	for s := 0; s < a.nw; s++ {
+		if a.present.has(s) != b.present.has(s) || a.egOpen.has(s) != b.egOpen.has(s) ||
+			!slices.Equal(a.allAcc[s*mw:s*mw+mw], b.allAcc[s*mw:s*mw+mw]) {
+			out = append(out, s)
+		}
 	}
-	return ids
+	return out
 }
 
-// diffRow compares the sources of one destination row; only sources in
-// within (all when nil).
-func diffRow(mc *maskCache, sp *Space, d int, a, b Row, within bitset) []Delta {
-	srcs := newBitset(len(sp.Workloads))
-	for _, c := range a {
-		srcs.or(c.Peers)
+// rowDiff adds to out the peers whose masks differ between canonical rows
+// a and b, and reports whether it added any.
+func rowDiff(a, b Row, out bitset) bool {
+	if len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0]) {
+		return false
 	}
-	for _, c := range b {
-		srcs.or(c.Peers)
-	}
-	if within != nil {
-		srcs.and(within)
-	}
-	var out []Delta
-	dst := Endpoint{Workload: sp.Workloads[d]}
-	srcs.each(func(s int) {
-		ma, mb := a.maskOf(s), b.maskOf(s)
-		if maskEqual(ma, mb) {
-			return
+	any := false
+	orDiff := func(x, y bitset) {
+		for i := range out {
+			w := x[i]
+			if y != nil {
+				w ^= y[i]
+			}
+			out[i] |= w
+			any = any || w != 0
 		}
-		out = append(out, Delta{Src: Endpoint{Workload: sp.Workloads[s]}, Dst: dst, Before: mc.connsOrNone(ma), After: mc.connsOrNone(mb)})
-	})
-	return out
+	}
+	for _, x := range a {
+		var match bitset
+		for _, y := range b {
+			if y.Ports.equal(x.Ports) {
+				match = y.Peers
+				break
+			}
+		}
+		orDiff(x.Peers, match)
+	}
+	for _, y := range b {
+		found := false
+		for _, x := range a {
+			if x.Ports.equal(y.Ports) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			orDiff(y.Peers, nil)
+		}
+	}
+	return any
+}
+
+// egDiff adds to out the sources whose entries differ between a and b, and
+// reports whether it added any.
+func egDiff(a, b *egRow, out bitset) bool {
+	if a == b {
+		return false
+	}
+	any := false
+	i, j := 0, 0
+	na, nb := a.len(), b.len()
+	for i < na || j < nb {
+		switch {
+		case j == nb || i < na && a.srcs[i] < b.srcs[j]:
+			out.set(int(a.srcs[i]))
+			i++
+		case i == na || b.srcs[j] < a.srcs[i]:
+			out.set(int(b.srcs[j]))
+			j++
+		default:
+			differ := !a.mask(i).equal(b.mask(j))
+			if differ {
+				out.set(int(a.srcs[i]))
+			}
+			i++
+			j++
+			if !differ {
+				continue
+			}
+		}
+		any = true
+	}
+	return any
+}
+
+// equalEg reports whether two egress rows have the same entries.
+func equalEg(a, b *egRow) bool {
+	if a == b {
+		return true
+	}
+	if a.len() != b.len() {
+		return false
+	}
+	for i := 0; i < a.len(); i++ {
+		if a.srcs[i] != b.srcs[i] || !a.mask(i).equal(b.mask(i)) {
+			return false
+		}
+	}
+	return true
 }
 
 // diffExt compares the external atoms of one workload's external row,
@@ -189,13 +262,17 @@ func sortDeltas(ds []Delta) {
 }
 
 // SameResult reports whether two results in one Space have identical rows,
-// bit for bit (rows are canonical, so equal reachability means equal rows).
+// bit for bit: the same ingress classes, egress entries per source, global
+// egress facts and external rows (rows are canonical, so equal
+// reachability means equal rows).
 func SameResult(a, b *Result) bool {
-	if a.Space != b.Space {
+	if a.Space != b.Space || !a.k.present.equal(b.k.present) || !a.k.egOpen.equal(b.k.egOpen) ||
+		!slices.Equal(a.k.allAcc, b.k.allAcc) {
 		return false
 	}
-	for i := range a.In {
-		if !equalRows(a.In[i], b.In[i]) || !equalRows(a.ExtIn[i], b.ExtIn[i]) || !equalRows(a.ExtOut[i], b.ExtOut[i]) {
+	for i := range a.in {
+		if !equalRows(a.in[i], b.in[i]) || !equalEg(a.eg[i], b.eg[i]) ||
+			!equalRows(a.extIn[i], b.extIn[i]) || !equalRows(a.extOut[i], b.extOut[i]) {
 			return false
 		}
 	}

@@ -2,6 +2,7 @@ package reach
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/reachdiff/reachdiff/internal/connset"
@@ -31,30 +32,70 @@ type compiled struct {
 	nsSel  map[string]bitset // interned: selector key -> workloads in matching namespaces
 
 	policies []*cpolicy
+	rules    []*crule // by id
 	ingIso   bitset
 	egIso    bitset
 	egOpen   bitset // present workloads not isolated for egress
 	allExt   bitset // every external atom
-	nrules   int
 
-	// inRules[d]: ingress rules of policies selecting d.
-	inRules [][]*crule
-	// egTo[d]: egress rules whose peers contain d; egAll: rules to every peer.
-	egTo  [][]*crule
-	egAll []*crule
-	// Sources of egAll rules without named ports, grouped by the atoms those
-	// rules allow them (the same towards every destination); allAcc holds
-	// each source's atoms (mw words per id). egAllNamed are the egAll rules
-	// with named ports, whose atoms depend on the destination.
-	egAllGroups []Class
-	allAcc      []uint64
-	egAllNamed  []*crule
-	// egFrom[s]: egress rules of policies selecting s.
-	egFrom [][]*crule
-	// named resolves (workload, port name, protocol) to a port atom mask.
-	named map[namedKey]bitset
+	// inRules: ingress rules of policies selecting each destination;
+	// egTo: egress rules, other than all-destination ones, whose peers hold
+	// each destination; egFrom: egress rules of policies selecting each
+	// source. All three are rule ids.
+	inRules, egTo, egFrom adjacency
+	// allAcc holds, for every source (mw words per id), the atoms its
+	// all-destination egress rules allow towards every destination: their
+	// numeric ports. The named ports of those rules depend on the
+	// destination: egAllNamed[n] are the all-destination rules naming port
+	// name n.
+	allAcc     []uint64
+	egAllNamed [][]*crule
+	// nameIDs numbers the (port name, protocol) pairs rules mention;
+	// wNamed[id] resolves them on workload id (first container port wins).
+	nameIDs map[nameProto]int
+	wNamed  [][]namedPort
+
+	// openIn and openExt are the ingress rows of a destination no policy
+	// isolates: every workload, every external atom, on every port.
+	openIn, openExt Row
 
 	diags []diag.Diagnostic
+}
+
+// adjacency is a list of rule ids per workload id, in one array.
+type adjacency struct {
+	start []int32 // len nw+1
+	list  []int32
+}
+
+func (a adjacency) of(i int) []int32 { return a.list[a.start[i]:a.start[i+1]] }
+
+// buildAdjacency calls each twice with an emit function: first to count,
+// then to fill.
+func buildAdjacency(n int, each func(emit func(row int, v int32))) adjacency {
+	a := adjacency{start: make([]int32, n+1)}
+	each(func(row int, _ int32) { a.start[row+1]++ })
+	for i := 1; i <= n; i++ {
+		a.start[i] += a.start[i-1]
+	}
+	a.list = make([]int32, a.start[n])
+	pos := append([]int32(nil), a.start[:n]...)
+	each(func(row int, v int32) {
+		a.list[pos[row]] = v
+		pos[row]++
+	})
+	return a
+}
+
+type nameProto struct {
+	name  string
+	proto connset.Protocol
+}
+
+// namedPort is a container port whose name some rule mentions.
+type namedPort struct {
+	id   int // index in nameIDs
+	mask bitset
 }
 
 type cpolicy struct {
@@ -66,63 +107,54 @@ type cpolicy struct {
 }
 
 type crule struct {
-	id      int // unique within a compiled cluster
-	pol     *cpolicy
-	rule    *model.Rule
-	egress  bool
-	peers   bitset // workloads
-	ext     bitset // external atoms
-	ports   bitset // numeric ports
-	named   []model.PortSpec
-	allPort bool
+	id     int // index in compiled.rules
+	pol    *cpolicy
+	rule   *model.Rule
+	egress bool
+	peers  bitset // workloads
+	ext    bitset // external atoms
+	ports  bitset // numeric ports
+	named  []int  // ids of (name, protocol) pairs of named ports
+	all    bool   // egress rule towards every workload (peers == present)
 }
 
-// maskFor returns the rule's port atoms for a connection whose port lives on
-// workload w (the destination); w is nil for an external destination, which
-// has no named ports.
-func (r *crule) maskFor(sp *Space, w *model.Workload, named map[namedKey]bitset) bitset {
-	if len(r.named) == 0 || w == nil {
+// maskInto returns the rule's port atoms for a connection whose port lives
+// on workload d (the destination); named ports resolve against d. buf is
+// scratch of the mask's width, used only when the rule names ports.
+func (k *compiled) maskInto(buf bitset, r *crule, d int) bitset {
+	if len(r.named) == 0 {
 		return r.ports
 	}
-	m := r.ports.clone()
-	for _, ps := range r.named {
-		if nm, ok := named[namedKey{w, ps.Name, ps.Protocol}]; ok {
-			m.or(nm)
-		}
-	}
-	return m
+	copy(buf, r.ports)
+	k.orNamed(buf, r, d)
+	return buf
 }
 
-type namedKey struct {
-	w     *model.Workload
-	name  string
-	proto connset.Protocol
+// orNamed adds the atoms of r's named ports as resolved on workload d.
+func (k *compiled) orNamed(buf bitset, r *crule, d int) {
+	for _, np := range k.wNamed[d] {
+		for _, id := range r.named {
+			if np.id == id {
+				buf.or(np.mask)
+			}
+		}
+	}
 }
 
 type labelIndex struct {
 	n      int
-	byPair map[[2]string]bitset // key, value -> members
-	byKey  map[string]bitset    // key -> members having it
+	byPair map[[2]string][]int32 // key, value -> members
+	byKey  map[string][]int32    // key -> members having it
 }
 
 func newLabelIndex(n int) labelIndex {
-	return labelIndex{n: n, byPair: map[[2]string]bitset{}, byKey: map[string]bitset{}}
+	return labelIndex{n: n, byPair: map[[2]string][]int32{}, byKey: map[string][]int32{}}
 }
 
 func (ix *labelIndex) add(i int, labels map[string]string) {
 	for k, v := range labels {
-		b, ok := ix.byPair[[2]string{k, v}]
-		if !ok {
-			b = newBitset(ix.n)
-			ix.byPair[[2]string{k, v}] = b
-		}
-		b.set(i)
-		kb, ok := ix.byKey[k]
-		if !ok {
-			kb = newBitset(ix.n)
-			ix.byKey[k] = kb
-		}
-		kb.set(i)
+		ix.byPair[[2]string{k, v}] = append(ix.byPair[[2]string{k, v}], int32(i))
+		ix.byKey[k] = append(ix.byKey[k], int32(i))
 	}
 }
 
@@ -131,32 +163,23 @@ func (ix *labelIndex) match(s model.Selector, universe bitset) bitset {
 	out := universe.clone()
 	tmp := newBitset(ix.n)
 	for _, r := range s.Reqs {
+		clear(tmp)
 		switch r.Op {
 		case model.In, model.NotIn:
-			clear(tmp)
 			for _, v := range r.Values {
-				if b, ok := ix.byPair[[2]string{r.Key, v}]; ok {
-					tmp.or(b)
+				for _, i := range ix.byPair[[2]string{r.Key, v}] {
+					tmp.set(int(i))
 				}
-			}
-			if r.Op == model.In {
-				out.and(tmp)
-			} else {
-				out.andNot(tmp)
 			}
 		case model.Exists, model.DoesNotExist:
-			b, ok := ix.byKey[r.Key]
-			if !ok {
-				if r.Op == model.Exists {
-					clear(out)
-				}
-				continue
+			for _, i := range ix.byKey[r.Key] {
+				tmp.set(int(i))
 			}
-			if r.Op == model.Exists {
-				out.and(b)
-			} else {
-				out.andNot(b)
-			}
+		}
+		if r.Op == model.In || r.Op == model.Exists {
+			out.and(tmp)
+		} else {
+			out.andNot(tmp)
 		}
 	}
 	return out
@@ -173,6 +196,7 @@ func compile(sp *Space, c *model.Cluster) (*compiled, error) {
 		nsIdx:   newLabelIndex(len(c.Namespaces)),
 		podSel:  map[string]bitset{},
 		nsSel:   map[string]bitset{},
+		nameIDs: map[nameProto]int{},
 		ingIso:  newBitset(nw),
 		egIso:   newBitset(nw),
 	}
@@ -230,8 +254,15 @@ func compile(sp *Space, c *model.Cluster) (*compiled, error) {
 	}
 	k.egOpen = k.present.clone()
 	k.egOpen.andNot(k.egIso)
-	k.named = k.namedMasks()
+	k.resolveNamed()
 	k.index()
+	if !k.present.isEmpty() {
+		k.openIn = Row{{Ports: sp.allPorts, Peers: k.present}}
+	}
+	k.openExt = Row{{Ports: sp.allPorts, Peers: k.allExt}}
+	if len(sp.External) == 0 {
+		k.openExt = nil
+	}
 	return k, nil
 }
 
@@ -266,14 +297,14 @@ func (k *compiled) podsInNamespaces(s model.Selector, allNS bitset) bitset {
 }
 
 func (k *compiled) compileRule(cp *cpolicy, r *model.Rule, ni int, egress bool, allExt, allNS bitset) *crule {
-	k.nrules++
-	cr := &crule{id: k.nrules, pol: cp, rule: r, egress: egress, peers: newBitset(k.nw), ext: newBitset(len(k.sp.External))}
+	cr := &crule{id: len(k.rules), pol: cp, rule: r, egress: egress, peers: newBitset(k.nw), ext: newBitset(len(k.sp.External))}
+	k.rules = append(k.rules, cr)
 	if r.AllPeers {
 		cr.peers.copyFrom(k.present)
 		cr.ext.copyFrom(allExt)
 	}
 	for pi, peer := range r.Peers {
-		before := cr.peers.count()
+		var a, b bitset // the peer's workloads are a AND b
 		switch {
 		case peer.IPBlock != nil:
 			for _, rg := range peer.IPBlock.Set.Ranges() {
@@ -285,6 +316,7 @@ func (k *compiled) compileRule(cp *cpolicy, r *model.Rule, ni int, egress bool, 
 					cr.ext.set(i)
 				}
 			}
+			continue
 		case peer.NamespaceSel == nil:
 			// "podSelector ... selects particular Pods in the same namespace
 			// as the NetworkPolicy" (NetworkPolicyPeer)
@@ -292,19 +324,24 @@ func (k *compiled) compileRule(cp *cpolicy, r *model.Rule, ni int, egress bool, 
 			if peer.PodSel != nil {
 				sel = *peer.PodSel
 			}
-			cr.peers.or(k.podsIn(ni, sel))
+			a, b = k.podsAnywhere(sel), k.nsMembers[ni]
 		default:
 			// "If namespaceSelector is also set, then the NetworkPolicyPeer as
 			// a whole selects the Pods matching PodSelector in the Namespaces
 			// selected by NamespaceSelector. Otherwise it selects all Pods in
 			// the Namespaces selected by NamespaceSelector." (NetworkPolicyPeer)
-			b := k.podsInNamespaces(*peer.NamespaceSel, allNS)
+			a, b = k.podsInNamespaces(*peer.NamespaceSel, allNS), k.present
 			if peer.PodSel != nil {
-				b = and2(b, k.podsAnywhere(*peer.PodSel))
+				b = k.podsAnywhere(*peer.PodSel)
 			}
-			cr.peers.or(b)
 		}
-		if peer.IPBlock == nil && cr.peers.count() == before && k.peerMatchesNothing(peer, ni, allNS) {
+		empty := true
+		for i, w := range a {
+			x := w & b[i]
+			cr.peers[i] |= x
+			empty = empty && x == 0
+		}
+		if empty {
 			dir := "ingress"
 			if egress {
 				dir = "egress"
@@ -315,11 +352,16 @@ func (k *compiled) compileRule(cp *cpolicy, r *model.Rule, ni int, egress bool, 
 	cr.ports = newBitset(len(k.sp.PortAtoms))
 	if r.AllPorts {
 		cr.ports.copyFrom(k.sp.allPorts)
-		cr.allPort = true
 	}
 	for _, ps := range r.Ports {
 		if ps.Name != "" {
-			cr.named = append(cr.named, ps)
+			key := nameProto{ps.Name, ps.Protocol}
+			id, ok := k.nameIDs[key]
+			if !ok {
+				id = len(k.nameIDs)
+				k.nameIDs[key] = id
+			}
+			cr.named = append(cr.named, id)
 			continue
 		}
 		cr.ports.or(k.sp.portMask(ps.Protocol, ps.Lo, ps.Hi))
@@ -327,97 +369,83 @@ func (k *compiled) compileRule(cp *cpolicy, r *model.Rule, ni int, egress bool, 
 	return cr
 }
 
-// namedMasks resolves every container port whose name some rule uses.
-func (k *compiled) namedMasks() map[namedKey]bitset {
-	out := map[namedKey]bitset{}
-	used := map[string]bool{}
-	for _, cp := range k.policies {
-		for _, rs := range [][]*crule{cp.ingress, cp.egress} {
-			for _, r := range rs {
-				for _, ps := range r.named {
-					used[ps.Name] = true
-				}
-			}
-		}
+// resolveNamed resolves, on every workload, the container ports whose name
+// (and protocol) some rule uses; the first such port wins.
+func (k *compiled) resolveNamed() {
+	k.wNamed = make([][]namedPort, k.nw)
+	if len(k.nameIDs) == 0 {
+		return
 	}
-	if len(used) == 0 {
-		return out
-	}
-	for _, w := range k.wl {
+	for id, w := range k.wl {
 		if w == nil {
 			continue
 		}
 		for _, cp := range w.Ports {
-			key := namedKey{w, cp.Name, cp.Protocol}
-			if _, dup := out[key]; dup || !used[cp.Name] {
+			n, ok := k.nameIDs[nameProto{cp.Name, cp.Protocol}]
+			if !ok || slices.ContainsFunc(k.wNamed[id], func(np namedPort) bool { return np.id == n }) {
 				continue
 			}
-			out[key] = k.sp.portMask(cp.Protocol, cp.Port, cp.Port)
+			k.wNamed[id] = append(k.wNamed[id], namedPort{id: n, mask: k.sp.portMask(cp.Protocol, cp.Port, cp.Port)})
 		}
 	}
-	return out
 }
 
-// index fills the per-destination and per-source rule lists.
+// index fills the per-destination and per-source rule lists and the
+// all-destination egress facts.
 func (k *compiled) index() {
-	k.inRules = make([][]*crule, k.nw)
-	k.egTo = make([][]*crule, k.nw)
-	k.egFrom = make([][]*crule, k.nw)
 	for _, cp := range k.policies {
-		if len(cp.ingress) > 0 {
-			cp.subject.each(func(d int) { k.inRules[d] = append(k.inRules[d], cp.ingress...) })
-		}
-		if len(cp.egress) > 0 {
-			cp.subject.each(func(s int) { k.egFrom[s] = append(k.egFrom[s], cp.egress...) })
-		}
 		for _, r := range cp.egress {
-			if r.rule.AllPeers || r.peers.equal(k.present) {
-				k.egAll = append(k.egAll, r)
-				continue
-			}
-			r.peers.each(func(d int) { k.egTo[d] = append(k.egTo[d], r) })
+			r.all = r.rule.AllPeers || r.peers.equal(k.present)
 		}
 	}
+	k.inRules = buildAdjacency(k.nw, func(emit func(int, int32)) {
+		for _, cp := range k.policies {
+			for _, d := range cp.subjects {
+				for _, r := range cp.ingress {
+					emit(int(d), int32(r.id))
+				}
+			}
+		}
+	})
+	k.egFrom = buildAdjacency(k.nw, func(emit func(int, int32)) {
+		for _, cp := range k.policies {
+			for _, s := range cp.subjects {
+				for _, r := range cp.egress {
+					emit(int(s), int32(r.id))
+				}
+			}
+		}
+	})
+	k.egTo = buildAdjacency(k.nw, func(emit func(int, int32)) {
+		for _, cp := range k.policies {
+			for _, r := range cp.egress {
+				if r.all || len(cp.subjects) == 0 {
+					continue
+				}
+				id := int32(r.id)
+				r.peers.each(func(d int) { emit(d, id) })
+			}
+		}
+	})
 	mw := len(k.sp.allPorts)
 	k.allAcc = make([]uint64, k.nw*mw)
-	has := newBitset(k.nw)
-	for _, r := range k.egAll {
-		if len(r.named) > 0 {
-			k.egAllNamed = append(k.egAllNamed, r)
-			continue
-		}
-		for _, s := range r.pol.subjects {
-			has.set(int(s))
-			acc := k.allAcc[int(s)*mw : int(s)*mw+mw]
-			for i, w := range r.ports {
-				acc[i] |= w
+	k.egAllNamed = make([][]*crule, len(k.nameIDs))
+	for _, cp := range k.policies {
+		for _, r := range cp.egress {
+			if !r.all {
+				continue
+			}
+			for _, n := range r.named {
+				k.egAllNamed[n] = append(k.egAllNamed[n], r)
+			}
+			for _, s := range cp.subjects {
+				acc := k.allAcc[int(s)*mw : int(s)*mw+mw]
+				for i, w := range r.ports {
+					acc[i] |= w
+				}
 			}
 		}
 	}
-	byMask := map[string]int{}
-	has.each(func(s int) {
-		m := bitset(k.allAcc[s*mw : s*mw+mw])
-		key := maskKey(m)
-		i, ok := byMask[key]
-		if !ok {
-			i = len(k.egAllGroups)
-			byMask[key] = i
-			k.egAllGroups = append(k.egAllGroups, Class{Ports: m.clone(), Peers: newBitset(k.nw)})
-		}
-		k.egAllGroups[i].Peers.set(s)
-	})
-}
-
-// peerMatchesNothing reports whether a pod peer selects no workload at all.
-func (k *compiled) peerMatchesNothing(peer model.Peer, ni int, allNS bitset) bool {
-	sel := model.Everything
-	if peer.PodSel != nil {
-		sel = *peer.PodSel
-	}
-	if peer.NamespaceSel == nil {
-		return k.podsIn(ni, sel).isEmpty()
-	}
-	return and2(k.podsInNamespaces(*peer.NamespaceSel, allNS), k.podsAnywhere(sel)).isEmpty()
 }
 
 // warnEmpty reports a selector that matches nothing. Pods often come from an

@@ -64,26 +64,24 @@ func maskKey(m bitset) string {
 func (r *Result) Connections() []Conn {
 	mc := &maskCache{sp: r.Space, m: map[string]connset.Set{}}
 	var out []Conn
-	nw := r.k.nw
-	masks := make([]bitset, nw)
-	r.k.present.each(func(d int) {
-		clear(masks)
-		for _, c := range r.In[d] {
-			c.Peers.each(func(s int) { masks[s] = c.Ports })
-		}
+	k := r.k
+	buf := newBitset(len(r.Space.PortAtoms))
+	k.present.each(func(d int) {
 		dst := Endpoint{Workload: r.Space.Workloads[d]}
-		for s, m := range masks {
-			if m != nil {
-				out = append(out, Conn{Src: Endpoint{Workload: r.Space.Workloads[s]}, Dst: dst, Conns: mc.conns(m)})
-			}
+		for _, c := range r.in[d] {
+			c.Peers.each(func(s int) {
+				if m := r.pairMask(s, d, buf); m != nil {
+					out = append(out, Conn{Src: Endpoint{Workload: r.Space.Workloads[s]}, Dst: dst, Conns: mc.conns(m)})
+				}
+			})
 		}
-		for _, e := range r.externalConns(mc, r.ExtIn[d]) {
+		for _, e := range r.externalConns(mc, r.extIn[d]) {
 			out = append(out, Conn{Src: e.ep, Dst: dst, Conns: e.conns})
 		}
 	})
-	r.k.present.each(func(s int) {
+	k.present.each(func(s int) {
 		src := Endpoint{Workload: r.Space.Workloads[s]}
-		for _, e := range r.externalConns(mc, r.ExtOut[s]) {
+		for _, e := range r.externalConns(mc, r.extOut[s]) {
 			out = append(out, Conn{Src: src, Dst: e.ep, Conns: e.conns})
 		}
 	})

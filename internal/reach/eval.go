@@ -2,10 +2,12 @@
 // reach which, on which ports, under a cluster's NetworkPolicies, and
 // explains each answer.
 //
-// Results are kept per destination ("rows"): for every destination workload,
-// a short list of classes, each a set of port atoms and the set of source
-// workloads allowed on exactly those atoms. External reach is kept per
-// destination (from outside) and per source (to outside) the same way.
+// Results are kept per destination ("rows"), factored into what the
+// destination's ingress allows (classes of sources sharing a set of port
+// atoms, shared between destinations) and what the sources' egress allows
+// (global per source, plus a sparse list per destination); see Result.
+// External reach is kept per destination (from outside) and per source (to
+// outside) as classes.
 //
 // Pod IPs are not modelled: an ipBlock never matches a workload. IPv6 atoms
 // exist in every Space but are printed only when some input mentions an IPv6
@@ -14,16 +16,19 @@ package reach
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/reachdiff/reachdiff/internal/diag"
 	"github.com/reachdiff/reachdiff/internal/model"
 )
 
 // Class is a set of peers (source workload ids, or external atoms in
-// ExtIn/ExtOut rows) that are allowed exactly the port atoms Ports.
+// external rows) that are allowed exactly the port atoms Ports.
 type Class struct {
 	Ports bitset
 	Peers bitset
@@ -36,16 +41,63 @@ type Class struct {
 type Row []Class
 
 // Result is the reachability of one cluster in a Space.
+//
+// A row of workload sources is kept factored: what workload s may send to
+// workload d on is
+//
+//	in[d].maskOf(s) AND (s not isolated for egress ? everything : allAcc[s] OR eg[d].find(s))
+//
+// where in[d] is d's ingress grouping of sources (shared between
+// destinations selected by the same rules), allAcc[s] the atoms s's
+// all-destination egress rules allow (global), and eg[d] the sparse egress
+// contributions of rules whose peers hold d. No pair of a workload with
+// itself is allowed.
 type Result struct {
 	Space   *Space
 	Cluster *model.Cluster
 	k       *compiled
-	// In[d]: workload sources allowed into workload d.
-	In []Row
-	// ExtIn[d]: external atoms allowed into workload d.
-	ExtIn []Row
-	// ExtOut[s]: external atoms workload s may reach.
-	ExtOut []Row
+	// in[d]: sources grouped by what d's ingress allows them.
+	in []Row
+	// eg[d]: egress-isolated sources that egress rules towards d (other than
+	// all-destination ones, but with their named ports) allow, and on what.
+	eg []*egRow
+	// extIn[d]: external atoms allowed into workload d.
+	extIn []Row
+	// extOut[s]: external atoms workload s may reach.
+	extOut []Row
+}
+
+// egRow lists sources, sorted, with an index into a small table of
+// distinct non-empty masks. nil is the empty row.
+type egRow struct {
+	srcs  []int32
+	idx   []uint32
+	masks []uint64 // mw words per distinct mask
+	mw    int
+}
+
+func (e *egRow) mask(i int) bitset {
+	m := int(e.idx[i])
+	return bitset(e.masks[m*e.mw : m*e.mw+e.mw])
+}
+
+// find returns the mask of source s (nil when none).
+func (e *egRow) find(s int) bitset {
+	if e == nil {
+		return nil
+	}
+	i, ok := slices.BinarySearch(e.srcs, int32(s))
+	if !ok {
+		return nil
+	}
+	return e.mask(i)
+}
+
+func (e *egRow) len() int {
+	if e == nil {
+		return 0
+	}
+	return len(e.srcs)
 }
 
 // Evaluate computes the full reachability of c in sp.
@@ -54,62 +106,111 @@ func Evaluate(sp *Space, c *model.Cluster) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{Space: sp, Cluster: c, k: k,
-		In: make([]Row, k.nw), ExtIn: make([]Row, k.nw), ExtOut: make([]Row, k.nw)}
-	ids := make([]int, 0, k.nw)
-	k.present.each(func(i int) { ids = append(ids, i) })
-	r.computeRows(ids, ids)
+	r := newResult(sp, c, k)
+	ids := k.present.list()
+	r.computeIngress(ids)
+	parallel(len(ids), k, func(sc *scratch, i int) {
+		d := ids[i]
+		r.eg[d] = k.egRowFor(sc, d)
+		r.extOut[d] = k.rowExtOut(d)
+	})
 	return r, nil
+}
+
+func newResult(sp *Space, c *model.Cluster, k *compiled) *Result {
+	return &Result{Space: sp, Cluster: c, k: k,
+		in: make([]Row, k.nw), eg: make([]*egRow, k.nw), extIn: make([]Row, k.nw), extOut: make([]Row, k.nw)}
 }
 
 // Diagnostics are the findings of evaluation: policies and peers that
 // select no workload.
 func (r *Result) Diagnostics() []diag.Diagnostic { return append([]diag.Diagnostic(nil), r.k.diags...) }
 
-// computeRows recomputes the rows of destinations dst and the outgoing
-// external rows of sources src, in parallel.
-func (r *Result) computeRows(dst, src []int) {
-	workers := runtime.GOMAXPROCS(0)
-	var wg sync.WaitGroup
-	run := func(ids []int, f func(*scratch, int)) {
-		if len(ids) == 0 {
-			return
-		}
-		chunk := (len(ids) + workers - 1) / workers
-		for lo := 0; lo < len(ids); lo += chunk {
-			hi := min(lo+chunk, len(ids))
-			wg.Add(1)
-			go func(part []int) {
-				defer wg.Done()
-				sc := newScratch(r.k)
-				for _, id := range part {
-					f(sc, id)
-				}
-			}(ids[lo:hi])
-		}
+// parallel calls f for 0..n-1 on every core, each worker with its scratch.
+func parallel(n int, k *compiled, f func(*scratch, int)) {
+	if n == 0 {
+		return
 	}
-	run(dst, func(sc *scratch, d int) {
-		r.In[d] = r.k.rowIn(sc, d)
-		r.ExtIn[d] = r.k.rowExtIn(sc, d)
-	})
-	run(src, func(sc *scratch, s int) { r.ExtOut[s] = r.k.rowExtOut(s) })
+	const block = 32
+	workers := min(runtime.GOMAXPROCS(0), (n+block-1)/block)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sc := newScratch(k)
+			for {
+				lo := int(next.Add(block)) - block
+				if lo >= n {
+					return
+				}
+				for i := lo; i < min(lo+block, n); i++ {
+					f(sc, i)
+				}
+			}
+		}()
+	}
 	wg.Wait()
 }
 
 // scratch is per-worker memory reused across rows.
 type scratch struct {
-	mw      int      // words per port mask
-	acc     []uint64 // by source id, mw words each: egress atoms accumulated for this row
-	seen    bitset   // sources with a non-zero acc
-	touched []int
-	// ingress memoises ingress groupings by the rules that select the
-	// destination (and its named ports, when a rule uses names).
-	ingress map[string]Row
+	mw   int      // words per port mask
+	acc  []uint64 // by source id, mw words each: egress atoms accumulated for this row
+	seen bitset   // sources with a non-zero acc
+	mbuf bitset   // one mask
+	eb   egBuilder
 }
 
 func newScratch(k *compiled) *scratch {
 	mw := len(k.sp.allPorts)
-	return &scratch{mw: mw, acc: make([]uint64, k.nw*mw), seen: newBitset(k.nw), ingress: map[string]Row{}}
+	return &scratch{mw: mw, acc: make([]uint64, k.nw*mw), seen: newBitset(k.nw), mbuf: newBitset(len(k.sp.PortAtoms)),
+		eb: egBuilder{mw: mw}}
+}
+
+// egBuilder is an egress row under construction.
+type egBuilder struct {
+	mw    int
+	srcs  []int32
+	idx   []uint32
+	masks []uint64
+}
+
+func (eb *egBuilder) reset() { eb.srcs, eb.idx, eb.masks = eb.srcs[:0], eb.idx[:0], eb.masks[:0] }
+
+// computeIngress fills in and extIn for destinations ids, computing each
+// distinct grouping once and sharing it.
+func (r *Result) computeIngress(ids []int) {
+	k := r.k
+	groups := map[string]int{}
+	var reps []int
+	groupOf := make([]int32, len(ids))
+	var key []byte
+	for i, d := range ids {
+		if !k.ingIso.has(d) {
+			// "By default, a pod is non-isolated for ingress; all inbound
+			// connections are allowed." (Network Policies concept)
+			r.in[d], r.extIn[d] = k.openIn, k.openExt
+			groupOf[i] = -1
+			continue
+		}
+		key = k.ingressKey(key[:0], d)
+		g, ok := groups[string(key)]
+		if !ok {
+			g = len(reps)
+			groups[string(key)] = g
+			reps = append(reps, d)
+		}
+		groupOf[i] = int32(g)
+	}
+	ins, exts := make([]Row, len(reps)), make([]Row, len(reps))
+	parallel(len(reps), k, func(sc *scratch, g int) { ins[g], exts[g] = k.ingressRows(sc, reps[g]) })
+	for i, d := range ids {
+		if g := groupOf[i]; g >= 0 {
+			r.in[d], r.extIn[d] = ins[g], exts[g]
+		}
+	}
 }
 
 // groups is a row under construction: peers split by the atoms they are
@@ -118,7 +219,7 @@ type groups []Class
 
 // add allows mask to peers: every group is split into its part inside peers
 // (which gains mask) and the rest. Ports masks are copied on write, peer
-// sets are owned by the groups.
+// sets are owned by the groups; mask is not retained.
 func (g groups) add(mask, peers bitset) groups {
 	if mask.isEmpty() {
 		return g
@@ -145,137 +246,115 @@ func start(universe bitset, atoms int) groups {
 	return groups{{Ports: newBitset(atoms), Peers: universe.clone()}}
 }
 
-// ingressGroups computes, for destination d, the sources (workloads and
-// external atoms) grouped by the atoms d's ingress allows them; the second
-// result is for external sources.
-func (k *compiled) ingressGroups(sc *scratch, d int) (Row, Row) {
+// ingressRows computes, for destination d, the workload sources and the
+// external atoms grouped by the atoms d's ingress allows them.
+func (k *compiled) ingressRows(sc *scratch, d int) (Row, Row) {
 	if !k.ingIso.has(d) {
-		// "By default, a pod is non-isolated for ingress; all inbound
-		// connections are allowed." (Network Policies concept)
-		return Row{{Ports: k.sp.allPorts, Peers: k.present}}, Row{{Ports: k.sp.allPorts, Peers: k.allExt}}
-	}
-	w := k.wl[d]
-	key := k.ingressKey(d)
-	if r, ok := sc.ingress[key]; ok {
-		return r, sc.ingress[key+"x"]
+		return k.openIn, k.openExt
 	}
 	in := start(k.present, len(k.sp.PortAtoms))
 	ext := start(k.allExt, len(k.sp.PortAtoms))
-	for _, r := range k.inRules[d] {
-		m := r.maskFor(k.sp, w, k.named)
+	for _, ri := range k.inRules.of(d) {
+		r := k.rules[ri]
+		m := k.maskInto(sc.mbuf, r, d)
 		in = in.add(m, r.peers)
 		ext = ext.add(m, r.ext)
 	}
-	ri, re := canonical(Row(in)), canonical(Row(ext))
-	sc.ingress[key], sc.ingress[key+"x"] = ri, re
-	return ri, re
+	return canonical(Row(in)), canonical(Row(ext))
 }
 
-// ingressKey identifies the ingress inputs of d: the rules selecting it, and
-// its named-port resolution when some rule uses a name.
-func (k *compiled) ingressKey(d int) string {
-	b := make([]byte, 0, 8*len(k.inRules[d])+8)
+// ingressKey appends to b what d's ingress depends on: the rules selecting
+// it, and d itself when some rule names ports.
+func (k *compiled) ingressKey(b []byte, d int) []byte {
 	named := false
-	for _, r := range k.inRules[d] {
-		b = binary.LittleEndian.AppendUint64(b, uint64(r.id))
-		named = named || len(r.named) > 0
+	for _, ri := range k.inRules.of(d) {
+		b = binary.LittleEndian.AppendUint32(b, uint32(ri))
+		named = named || len(k.rules[ri].named) > 0
 	}
 	if named {
 		b = append(b, 'n')
-		b = binary.LittleEndian.AppendUint64(b, uint64(d))
+		b = binary.LittleEndian.AppendUint32(b, uint32(d))
 	}
-	return string(b)
+	return b
 }
 
-// rowIn computes the sources allowed into destination d: the destination's
-// ingress and every source's egress must both allow a connection.
-//
-// "For a connection from a source pod to a destination pod to be allowed,
-// both the egress policy on the source pod and the ingress policy on the
-// destination pod need to allow the connection." (Network Policies concept)
-func (k *compiled) rowIn(sc *scratch, d int) Row {
-	in, _ := k.ingressGroups(sc, d)
-	w := k.wl[d]
-	var row Row
-	// Sources not isolated for egress: their ingress grouping stands.
-	for _, c := range in {
-		peers := and2(c.Peers, k.egOpen)
-		peers.clear(d) // no pair of a workload with itself
-		if !peers.isEmpty() {
-			row = append(row, Class{Ports: c.Ports, Peers: peers})
+// egRowFor computes the egress contributions towards destination d: for
+// every egress-isolated source, the atoms of its rules whose peers hold d,
+// and the named ports (resolved on d) of its all-destination rules.
+func (k *compiled) egRowFor(sc *scratch, d int) *egRow {
+	mw := sc.mw
+	any := false
+	for _, ri := range k.egTo.of(d) {
+		r := k.rules[ri]
+		m := k.maskInto(sc.mbuf, r, d)
+		if m.isEmpty() {
+			continue
 		}
-	}
-	// Sources isolated for egress: few per destination, accumulated one by
-	// one from the egress rules whose peers hold d.
-	accumulate := func(r *crule) {
-		m := r.maskFor(k.sp, w, k.named)
-		mw := sc.mw
+		any = true
 		for _, s := range r.pol.subjects {
-			if !sc.seen.has(int(s)) {
-				sc.seen.set(int(s))
-				sc.touched = append(sc.touched, int(s))
-			}
+			sc.seen.set(int(s))
 			acc := sc.acc[int(s)*mw : int(s)*mw+mw]
 			for i, w := range m {
 				acc[i] |= w
 			}
 		}
 	}
-	for _, r := range k.egTo[d] {
-		accumulate(r)
-	}
-	for _, r := range k.egAllNamed {
-		accumulate(r)
-	}
-	// Sources whose only egress towards d is their all-destination rules:
-	// one class per (ingress group, egress group).
-	for _, g := range k.egAllGroups {
-		for _, c := range in {
-			if !c.Ports.intersects(g.Ports) || !c.Peers.intersects(g.Peers) {
-				continue
-			}
-			peers := and2(c.Peers, g.Peers)
-			peers.andNot(sc.seen)
-			peers.clear(d)
-			if !peers.isEmpty() {
-				row = append(row, Class{Ports: and2(c.Ports, g.Ports), Peers: peers})
+	for _, np := range k.wNamed[d] {
+		for _, r := range k.egAllNamed[np.id] {
+			any = any || len(r.pol.subjects) > 0
+			for _, s := range r.pol.subjects {
+				sc.seen.set(int(s))
+				acc := sc.acc[int(s)*mw : int(s)*mw+mw]
+				for i, w := range np.mask {
+					acc[i] |= w
+				}
 			}
 		}
 	}
-	mw := sc.mw
-	for _, s := range sc.touched {
-		eg := bitset(sc.acc[s*mw : s*mw+mw])
-		for i, w := range k.allAcc[s*mw : s*mw+mw] {
-			eg[i] |= w
-		}
-		sc.seen.clear(s)
-		if im := in.maskOf(s); im != nil && s != d && im.intersects(eg) {
-			row = addPeer(row, and2(im, eg), s, k.nw)
-		}
-		clear(eg)
+	if !any {
+		return nil
 	}
-	sc.touched = sc.touched[:0]
-	return canonical(row)
-}
-
-// addPeer puts peer s into the class with mask m, or a new one. The caller
-// owns the row's peer sets.
-func addPeer(row Row, m bitset, s, width int) Row {
-	for i := range row {
-		if row[i].Ports.equal(m) {
-			row[i].Peers.set(s)
-			return row
+	sc.eb.reset()
+	for wi, word := range sc.seen {
+		if word == 0 {
+			continue
+		}
+		sc.seen[wi] = 0
+		for word != 0 {
+			s := wi<<6 | bits.TrailingZeros64(word)
+			word &= word - 1
+			acc := sc.acc[s*mw : s*mw+mw]
+			sc.eb.add(int32(s), acc)
+			clear(acc)
 		}
 	}
-	p := newBitset(width)
-	p.set(s)
-	return append(row, Class{Ports: m, Peers: p})
+	return sc.eb.row()
 }
 
-// rowExtIn computes the external atoms allowed into d (ingress only).
-func (k *compiled) rowExtIn(sc *scratch, d int) Row {
-	_, ext := k.ingressGroups(sc, d)
-	return ext
+// add appends source s (greater than the sources before it) with mask m
+// (non-empty, copied).
+func (eb *egBuilder) add(s int32, m []uint64) {
+	mw := eb.mw
+	n := len(eb.masks) / mw
+	j := 0
+	for ; j < n; j++ {
+		if slices.Equal(eb.masks[j*mw:j*mw+mw], m) {
+			break
+		}
+	}
+	if j == n {
+		eb.masks = append(eb.masks, m...)
+	}
+	eb.srcs = append(eb.srcs, s)
+	eb.idx = append(eb.idx, uint32(j))
+}
+
+// row copies the row out of the builder (nil when empty).
+func (eb *egBuilder) row() *egRow {
+	if len(eb.srcs) == 0 {
+		return nil
+	}
+	return &egRow{srcs: slices.Clone(eb.srcs), idx: slices.Clone(eb.idx), masks: slices.Clone(eb.masks), mw: eb.mw}
 }
 
 // rowExtOut computes the external atoms s may reach (egress only). A named
@@ -283,13 +362,51 @@ func (k *compiled) rowExtIn(sc *scratch, d int) Row {
 // external address.
 func (k *compiled) rowExtOut(s int) Row {
 	if !k.egIso.has(s) {
-		return Row{{Ports: k.sp.allPorts, Peers: k.allExt}}
+		return k.openExt
 	}
 	g := start(k.allExt, len(k.sp.PortAtoms))
-	for _, r := range k.egFrom[s] {
+	for _, ri := range k.egFrom.of(s) {
+		r := k.rules[ri]
 		g = g.add(r.ports, r.ext)
 	}
 	return canonical(Row(g))
+}
+
+// egress writes into buf what egress-isolated source s may send towards
+// the destination of eg.
+func (k *compiled) egress(eg *egRow, s int, buf bitset) bitset {
+	mw := len(buf)
+	copy(buf, k.allAcc[s*mw:s*mw+mw])
+	if m := eg.find(s); m != nil {
+		buf.or(m)
+	}
+	return buf
+}
+
+// pairMask returns into buf the atoms allowed from workload s to workload
+// d (nil when none).
+//
+// "For a connection from a source pod to a destination pod to be allowed,
+// both the egress policy on the source pod and the ingress policy on the
+// destination pod need to allow the connection." (Network Policies concept)
+func (r *Result) pairMask(s, d int, buf bitset) bitset {
+	k := r.k
+	if s == d || !k.present.has(s) || !k.present.has(d) {
+		return nil
+	}
+	im := r.in[d].maskOf(s)
+	if im == nil {
+		return nil
+	}
+	if k.egOpen.has(s) {
+		return im
+	}
+	k.egress(r.eg[d], s, buf)
+	buf.and(im)
+	if buf.isEmpty() {
+		return nil
+	}
+	return buf
 }
 
 // canonical merges classes with equal masks, drops empty ones and sorts by

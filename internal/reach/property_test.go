@@ -105,7 +105,7 @@ func checkIncremental(t *testing.T, data []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inc, scope, err := reach.Update(base, hc)
+	inc, err := reach.Update(base, hc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,16 +115,16 @@ func checkIncremental(t *testing.T, data []byte) {
 	if !reach.SameResult(inc, full) {
 		t.Fatalf("incremental rows differ from full rows bit for bit for %q", data)
 	}
-	fullDeltas, err := reach.Compare(base, full, nil)
+	fullDeltas, err := reach.Compare(base, full)
 	if err != nil {
 		t.Fatal(err)
 	}
-	incDeltas, err := reach.Compare(base, inc, scope)
+	incDeltas, err := reach.Compare(base, inc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if g, w := deltaText(incDeltas), deltaText(fullDeltas); g != w {
-		t.Fatalf("scoped Compare = \n%s\nwant\n%s\nfor %q", g, w, data)
+		t.Fatalf("Compare(base, incremental) = \n%s\nwant Compare(base, full) =\n%s\nfor %q", g, w, data)
 	}
 }
 

@@ -3,6 +3,7 @@ package reach
 import (
 	"maps"
 	"reflect"
+	"slices"
 
 	"github.com/reachdiff/reachdiff/internal/manifest"
 	"github.com/reachdiff/reachdiff/internal/model"
@@ -10,225 +11,302 @@ import (
 
 // Update derives the result for head from base, recomputing only what the
 // object-level change between base.Cluster and head touches. head must fit
-// base's Space (built over both clusters). The Scope says which rows and
-// columns may differ, for Compare.
+// base's Space (built over both clusters). Rows that nothing touches stay
+// shared with base, so Compare skips them.
 //
-// Dirty rows (destinations): subjects of changed ingress policies (old and
-// new), workloads added, removed, relabelled or whose ports changed, and the
-// workloads of relabelled namespaces. Dirty columns (sources): subjects of
-// changed egress policies, and the same changed workloads. A dirty row is
-// recomputed whole; a dirty column is patched pair by pair into the other
-// rows, which stay shared with base when nothing in them moves.
-func Update(base *Result, head *model.Cluster) (*Result, *Scope, error) {
+// Ingress rows are recomputed for the subjects of changed ingress policies
+// (old and new) and for workloads added, removed, relabelled or whose ports
+// changed; in every other row only the columns of workloads whose peer
+// memberships may have moved (those, and the members of relabelled
+// namespaces) are patched, copy on write. Egress rows are recomputed for the
+// peers of changed egress rules (old and new; for rules towards every
+// workload, the holders of the ports they name) and for moved workloads;
+// elsewhere the columns of workloads whose subject membership may have moved
+// are patched. Outgoing external rows are recomputed for the subjects of
+// changed egress policies and moved workloads.
+func Update(base *Result, head *model.Cluster) (*Result, error) {
 	sp := base.Space
 	k, err := compile(sp, head)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	rows, cols := dirty(base.k, k)
+	a := base.k
+	if k.present.equal(a.present) {
+		k.openIn = a.openIn
+	}
+	k.openExt = a.openExt
+	ch := changes(a, k)
+	r := newResult(sp, head, k)
 
-	r := &Result{Space: sp, Cluster: head, k: k,
-		In:     append([]Row(nil), base.In...),
-		ExtIn:  append([]Row(nil), base.ExtIn...),
-		ExtOut: append([]Row(nil), base.ExtOut...)}
-	var rowIDs, colIDs []int
-	rows.each(func(i int) { rowIDs = append(rowIDs, i) })
-	cols.each(func(i int) { colIDs = append(colIDs, i) })
-	for _, d := range rowIDs {
-		if !k.present.has(d) {
-			r.In[d], r.ExtIn[d] = nil, nil
+	var inRows, egRows []int
+	k.present.each(func(d int) {
+		if ch.inRows.has(d) {
+			inRows = append(inRows, d)
 		}
-	}
-	for _, s := range colIDs {
-		if !k.present.has(s) {
-			r.ExtOut[s] = nil
+		if ch.egRows.has(d) || ch.allEg {
+			egRows = append(egRows, d)
 		}
-	}
-	presentRows := filterPresent(rowIDs, k.present)
-	r.computeRows(presentRows, filterPresent(colIDs, k.present))
-	if len(colIDs) > 0 {
-		r.patchColumns(rows, colIDs)
-	}
-	return r, &Scope{Rows: rowIDs, Cols: colIDs}, nil
-}
-
-func filterPresent(ids []int, present bitset) []int {
-	var out []int
-	for _, i := range ids {
-		if present.has(i) {
-			out = append(out, i)
-		}
-	}
-	return out
-}
-
-// patchColumns recomputes the cells (s, d) for dirty sources s in every row
-// d that was not recomputed whole.
-func (r *Result) patchColumns(skip bitset, cols []int) {
-	k := r.k
-	r.k.present.each(func(d int) {
-		if skip.has(d) {
-			return
-		}
-		row := r.In[d]
-		changed := false
-		newMasks := make([]bitset, len(cols))
-		for i, s := range cols {
-			newMasks[i] = k.pairMask(s, d)
-			if !maskEqual(row.maskOf(s), newMasks[i]) {
-				changed = true
-			}
-		}
-		if !changed {
-			return
-		}
-		r.In[d] = patchRow(row, cols, newMasks, k.nw)
 	})
+	r.computeIngress(inRows)
+	parallel(len(egRows), k, func(sc *scratch, i int) { r.eg[egRows[i]] = k.egRowFor(sc, egRows[i]) })
+
+	flips, moved := ch.flip.list(), ch.moved.list()
+	memo := map[*Class]Row{}
+	buf := newBitset(len(sp.PortAtoms))
+	var eb egBuilder
+	eb.mw = len(buf)
+	k.present.each(func(d int) {
+		if !ch.inRows.has(d) {
+			r.extIn[d] = base.extIn[d]
+			row := base.in[d]
+			switch {
+			case len(row) > 0 && len(a.openIn) > 0 && &row[0] == &a.openIn[0]:
+				r.in[d] = k.openIn // not isolated, before and after
+			case len(row) > 0:
+				nr, ok := memo[&row[0]]
+				if !ok {
+					nr = k.patchIn(row, d, flips, buf)
+					memo[&row[0]] = nr
+				}
+				r.in[d] = nr
+			default:
+				r.in[d] = k.patchIn(row, d, flips, buf)
+			}
+		}
+		if !ch.egRows.has(d) && !ch.allEg {
+			r.eg[d] = k.patchEg(&eb, base.eg[d], d, moved, buf)
+		}
+		if ch.extOut.has(d) {
+			r.extOut[d] = k.rowExtOut(d)
+		} else {
+			r.extOut[d] = base.extOut[d]
+		}
+	})
+	return r, nil
 }
 
-// pairMask computes the port atoms allowed from workload s to workload d
-// directly from the compiled rules (nil when none).
-func (k *compiled) pairMask(s, d int) bitset {
-	if s == d || !k.present.has(s) || !k.present.has(d) {
+// inMask returns into buf the atoms d's ingress allows workload f (nil
+// when none).
+func (k *compiled) inMask(f, d int, buf bitset) bitset {
+	if !k.present.has(f) {
 		return nil
 	}
-	w := k.wl[d]
-	var in bitset
 	if !k.ingIso.has(d) {
-		in = k.sp.allPorts
-	} else {
-		for _, rl := range k.inRules[d] {
-			if rl.peers.has(s) {
-				in = orInto(in, rl.maskFor(k.sp, w, k.named))
-			}
-		}
-		if in == nil {
-			return nil
+		return k.sp.allPorts
+	}
+	clear(buf)
+	for _, ri := range k.inRules.of(d) {
+		if r := k.rules[ri]; r.peers.has(f) {
+			buf.or(r.ports)
+			k.orNamed(buf, r, d)
 		}
 	}
-	var eg bitset
-	if !k.egIso.has(s) {
-		eg = k.sp.allPorts
-	} else {
-		for _, rl := range k.egFrom[s] {
-			if rl.peers.has(d) {
-				eg = orInto(eg, rl.maskFor(k.sp, w, k.named))
-			}
-		}
-		if eg == nil {
-			return nil
-		}
-	}
-	m := and2(in, eg)
-	if m.isEmpty() {
+	if buf.isEmpty() {
 		return nil
 	}
-	return m
+	return buf
 }
 
-func orInto(acc, m bitset) bitset {
-	if acc == nil {
-		return m.clone()
+// patchIn returns row with the columns flips recomputed for destination d,
+// or row itself when none of them moved.
+func (k *compiled) patchIn(row Row, d int, flips []int, buf bitset) Row {
+	changed := false
+	for _, f := range flips {
+		if !maskEqual(row.maskOf(f), k.inMask(f, d, buf)) {
+			changed = true
+			break
+		}
 	}
-	acc.or(m)
-	return acc
-}
-
-// patchRow returns a copy of row where sources cols have masks newMasks.
-func patchRow(row Row, cols []int, newMasks []bitset, nw int) Row {
-	out := make(Row, 0, len(row)+len(cols))
+	if !changed {
+		return row
+	}
+	out := make(Row, 0, len(row)+1)
 	for _, c := range row {
 		peers := c.Peers.clone()
-		for _, s := range cols {
-			peers.clear(s)
+		for _, f := range flips {
+			peers.clear(f)
 		}
 		out = append(out, Class{Ports: c.Ports, Peers: peers})
 	}
-	for i, s := range cols {
-		if m := newMasks[i]; m != nil {
-			out = addPeer(out, m, s, nw)
+	for _, f := range flips {
+		if m := k.inMask(f, d, buf); m != nil {
+			out = addPeer(out, m.clone(), f, k.nw)
 		}
 	}
 	return canonical(out)
 }
 
-// dirty computes the rows and columns that the change from a to b touches.
-func dirty(a, b *compiled) (rows, cols bitset) {
+// addPeer puts peer s into the class with mask m, or a new one. The caller
+// owns the row's peer sets.
+func addPeer(row Row, m bitset, s, width int) Row {
+	for i := range row {
+		if row[i].Ports.equal(m) {
+			row[i].Peers.set(s)
+			return row
+		}
+	}
+	p := newBitset(width)
+	p.set(s)
+	return append(row, Class{Ports: m, Peers: p})
+}
+
+// egEntry returns into buf what egress-isolated source s's rules allow
+// towards d as an entry of eg[d] (nil when none): rules whose peers hold d,
+// and the named ports of its all-destination rules.
+func (k *compiled) egEntry(s, d int, buf bitset) bitset {
+	if !k.present.has(s) || !k.egIso.has(s) {
+		return nil
+	}
+	clear(buf)
+	for _, ri := range k.egFrom.of(s) {
+		r := k.rules[ri]
+		switch {
+		case r.all:
+			k.orNamed(buf, r, d)
+		case r.peers.has(d):
+			buf.or(r.ports)
+			k.orNamed(buf, r, d)
+		}
+	}
+	if buf.isEmpty() {
+		return nil
+	}
+	return buf
+}
+
+// patchEg returns row with the entries of sources cols (sorted) recomputed for destination d, or row itself when none moved.
+func (k *compiled) patchEg(eb *egBuilder, row *egRow, d int, cols []int, buf bitset) *egRow {
+	changed := false
+	for _, s := range cols {
+		if !maskEqual(row.find(s), k.egEntry(s, d, buf)) {
+			changed = true
+			break
+		}
+	}
+	if !changed {
+		return row
+	}
+	eb.reset()
+	j := 0
+	for i := 0; i < row.len() || j < len(cols); {
+		if j < len(cols) && (i == row.len() || cols[j] <= int(row.srcs[i])) {
+			if m := k.egEntry(cols[j], d, buf); m != nil {
+				eb.add(int32(cols[j]), m)
+			}
+			if i < row.len() && cols[j] == int(row.srcs[i]) {
+				i++
+			}
+			j++
+			continue
+		}
+		eb.add(row.srcs[i], row.mask(i))
+		i++
+	}
+	return eb.row()
+}
+
+// change is what differs between two compiled clusters, as sets of ids.
+type change struct {
+	moved  bitset // added, removed or relabelled workloads
+	flip   bitset // moved, and the workloads of relabelled namespaces
+	inRows bitset // destinations whose ingress rows are recomputed
+	egRows bitset // destinations whose egress rows are recomputed
+	extOut bitset // sources whose outgoing external rows are recomputed
+	allEg  bool   // a rule became or stopped being towards every workload
+}
+
+// changes computes what the change from a to b touches.
+func changes(a, b *compiled) change {
 	nw := a.nw
-	rows, cols = newBitset(nw), newBitset(nw)
-	both := func(id int) { rows.set(id); cols.set(id) }
+	ch := change{moved: newBitset(nw), flip: newBitset(nw), inRows: newBitset(nw), egRows: newBitset(nw), extOut: newBitset(nw)}
+	ports := newBitset(nw)
 	for id := 0; id < nw; id++ {
 		wa, wb := a.wl[id], b.wl[id]
 		switch {
 		case wa == nil && wb == nil:
-		case wa == nil || wb == nil:
-			both(id)
-		case !maps.Equal(wa.Labels, wb.Labels):
-			both(id)
+		case wa == nil || wb == nil || !maps.Equal(wa.Labels, wb.Labels):
+			ch.moved.set(id)
 		case !reflect.DeepEqual(wa.Ports, wb.Ports):
-			rows.set(id)
+			ports.set(id)
 		}
 	}
+	ch.flip.or(ch.moved)
 	// Namespaces whose labels changed, appeared or disappeared.
-	nsA := map[string]*model.Namespace{}
-	for _, ns := range a.c.Namespaces {
-		nsA[ns.Name] = ns
+	nsA := map[string]int{}
+	for i, ns := range a.c.Namespaces {
+		nsA[ns.Name] = i
 	}
-	nsB := map[string]*model.Namespace{}
-	for _, ns := range b.c.Namespaces {
-		nsB[ns.Name] = ns
-	}
-	mark := func(k *compiled, name string) {
-		for i, ns := range k.c.Namespaces {
-			if ns.Name == name {
-				k.nsMembers[i].each(both)
+	nsB := map[string]int{}
+	for i, ns := range b.c.Namespaces {
+		nsB[ns.Name] = i
+		if j, ok := nsA[ns.Name]; !ok || !maps.Equal(a.c.Namespaces[j].Labels, ns.Labels) {
+			ch.flip.or(b.nsMembers[i])
+			if ok {
+				ch.flip.or(a.nsMembers[j])
 			}
 		}
 	}
-	for name, na := range nsA {
-		if nb, ok := nsB[name]; !ok || !maps.Equal(na.Labels, nb.Labels) {
-			mark(a, name)
-			mark(b, name)
-		}
-	}
-	for name := range nsB {
-		if _, ok := nsA[name]; !ok {
-			mark(b, name)
+	for i, ns := range a.c.Namespaces {
+		if _, ok := nsB[ns.Name]; !ok {
+			ch.flip.or(a.nsMembers[i])
 		}
 	}
 	// Policies added, removed or changed.
-	pa := map[string]*cpolicy{}
-	for _, p := range a.policies {
-		pa[p.p.Key()] = p
-	}
-	pb := map[string]*cpolicy{}
-	for _, p := range b.policies {
-		pb[p.p.Key()] = p
-	}
-	touch := func(p *cpolicy) {
+	touch := func(k *compiled, p *cpolicy) {
 		if p.p.Ingress {
-			rows.or(p.subject)
+			ch.inRows.or(p.subject)
 		}
-		if p.p.Egress {
-			cols.or(p.subject)
+		if !p.p.Egress {
+			return
+		}
+		ch.extOut.or(p.subject)
+		for _, r := range p.egress {
+			if !r.all {
+				ch.egRows.or(r.peers)
+				continue
+			}
+			for _, n := range r.named {
+				for d, nps := range k.wNamed {
+					if slices.ContainsFunc(nps, func(np namedPort) bool { return np.id == n }) {
+						ch.egRows.set(d)
+					}
+				}
+			}
 		}
 	}
-	for key, p := range pa {
+	pb := make(map[string]*cpolicy, len(b.policies))
+	for _, q := range b.policies {
+		pb[q.p.Key()] = q
+	}
+	seen := make(map[string]bool, len(a.policies))
+	for _, p := range a.policies {
+		key := p.p.Key()
+		seen[key] = true
 		q, ok := pb[key]
 		if ok && samePolicy(p.p, q.p) {
+			for i := range p.egress {
+				if p.egress[i].all != q.egress[i].all {
+					ch.allEg = true
+				}
+			}
 			continue
 		}
-		touch(p)
+		touch(a, p)
 		if ok {
-			touch(q)
+			touch(b, q)
 		}
 	}
-	for key, q := range pb {
-		if _, ok := pa[key]; !ok {
-			touch(q)
+	for _, q := range b.policies {
+		if !seen[q.p.Key()] {
+			touch(b, q)
 		}
 	}
-	return rows, cols
+	ch.inRows.or(ch.moved)
+	ch.inRows.or(ports)
+	ch.egRows.or(ch.flip)
+	ch.egRows.or(ports)
+	ch.extOut.or(ch.moved)
+	return ch
 }
 
 // samePolicy compares the semantics of two compiled policies (not where
