@@ -7,8 +7,11 @@ import (
 	"io"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/reachdiff/reachdiff/internal/diag"
+	"github.com/reachdiff/reachdiff/internal/gate"
+	"github.com/reachdiff/reachdiff/internal/inventory"
 	"github.com/reachdiff/reachdiff/internal/pipeline"
 	"github.com/reachdiff/reachdiff/internal/render"
 	"github.com/reachdiff/reachdiff/internal/report"
@@ -21,6 +24,9 @@ func init() { extraCommands["diff"] = runDiff }
 type diffFlags struct {
 	output, namespace, base, head, repo string
 	full, stats, loadNone, allowRemote  bool
+	gate                                bool
+	inventory, config                   string
+	labels                              []string
 }
 
 func runDiff(ctx context.Context, args []string, env Env) error {
@@ -35,6 +41,13 @@ func runDiff(ctx context.Context, args []string, env Env) error {
 	fs.BoolVar(&f.stats, "stats", false, "print a timing breakdown to stderr")
 	fs.BoolVar(&f.loadNone, "load-restrictor-none", false, "let kustomizations read files outside their directory")
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "let kustomizations fetch remote resources (off: PR content is untrusted)")
+	fs.BoolVar(&f.gate, "gate", false, "evaluate the gate rules; exit 1 when an error-severity rule fails")
+	fs.StringVar(&f.inventory, "inventory", "subprocessors.yaml", "sub-processor inventory file, relative to the repository")
+	fs.StringVar(&f.config, "config", ".github/reachdiff.yaml", "gate rules file, relative to the repository (read at base)")
+	fs.Func("label", "a pull request label (repeatable), e.g. reachdiff-ack:3f9a1c0e", func(v string) error {
+		f.labels = append(f.labels, v)
+		return nil
+	})
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -51,7 +64,13 @@ func runDiff(ctx context.Context, args []string, env Env) error {
 	err = writeDiff(env.Stdout, f.output, d)
 	done()
 	st.print(env.Stderr)
-	return err
+	if err != nil {
+		return err
+	}
+	if f.gate && d.Gate != nil && d.Gate.Conclusion == gate.Failure {
+		return errGateFailed
+	}
+	return nil
 }
 
 func writeDiff(w io.Writer, format string, d *report.Diff) error {
@@ -131,9 +150,14 @@ func computeDiff(ctx context.Context, env Env, f diffFlags, pos []string, st *st
 	if err != nil {
 		return nil, err
 	}
+	findings, err := readFindings(sd, f)
+	if err != nil {
+		return nil, err
+	}
 	results, err := pipeline.Run(overlays, pipeline.Options{
 		DefaultNamespace: f.namespace,
 		Full:             f.full,
+		Inventories:      findings.Inventories,
 		Phase:            st.phase,
 	})
 	if err != nil {
@@ -144,7 +168,63 @@ func computeDiff(ctx context.Context, env Env, f diffFlags, pos []string, st *st
 		}
 		return nil, err
 	}
-	return pipeline.Report(sd.base.Label(), sd.head.Label(), results), nil
+	return pipeline.Report(sd.base.Label(), sd.head.Label(), results, findings), nil
+}
+
+// readFindings reads the inventory at both sides and the gate rules. The
+// rules come from base, so a pull request cannot weaken the gate that
+// judges it; acknowledgements come from both sides (an acknowledgement
+// added by the change is part of the reviewed diff) and from labels.
+func readFindings(sd *sides, f diffFlags) (pipeline.Findings, error) {
+	out := pipeline.Findings{Labels: f.labels}
+	inv := pipeline.Inventories{File: f.inventory}
+	for _, side := range []struct {
+		t   *source.Tree
+		dst **inventory.Inventory
+	}{{sd.base, &inv.Base}, {sd.head, &inv.Head}} {
+		data, ok := side.t.Read(f.inventory)
+		if !ok {
+			continue
+		}
+		parsed, diags := inventory.Parse(f.inventory, data)
+		if parsed == nil {
+			return out, inputError{fmt.Errorf("inventory at %s: %s", side.t.Label(), firstError(diags))}
+		}
+		*side.dst = parsed
+	}
+	out.Inventories = inv
+	if !f.gate {
+		return out, nil
+	}
+	cfg := gate.Default()
+	if data, ok := sd.base.Read(f.config); ok {
+		parsed, diags := gate.Parse(f.config, data)
+		if parsed == nil {
+			return out, inputError{fmt.Errorf("gate config at %s: %s", sd.base.Label(), firstError(diags))}
+		}
+		cfg = parsed
+	}
+	if data, ok := sd.head.Read(f.config); ok {
+		if parsed, _ := gate.Parse(f.config, data); parsed != nil {
+			cfg.Acknowledge = append(cfg.Acknowledge, parsed.Acknowledge...)
+		}
+	}
+	cfg.InventoryFile = f.inventory
+	out.Gate = cfg
+	return out, nil
+}
+
+func firstError(ds []diag.Diagnostic) string {
+	var msgs []string
+	for _, d := range ds {
+		if d.Severity == diag.Error {
+			msgs = append(msgs, d.String())
+		}
+	}
+	if len(msgs) == 0 {
+		return "unusable"
+	}
+	return strings.Join(msgs, "; ")
 }
 
 // renderOverlays finds the roots at both sides, renders those whose files

@@ -8,6 +8,8 @@ import (
 
 	"github.com/reachdiff/reachdiff/internal/diag"
 	"github.com/reachdiff/reachdiff/internal/diff"
+	"github.com/reachdiff/reachdiff/internal/gate"
+	"github.com/reachdiff/reachdiff/internal/inventory"
 	"github.com/reachdiff/reachdiff/internal/ipset"
 	"github.com/reachdiff/reachdiff/internal/manifest"
 	"github.com/reachdiff/reachdiff/internal/model"
@@ -32,6 +34,8 @@ type Options struct {
 	// ExtraBoundaries split the external address space further (the
 	// sub-processor inventory's ranges).
 	ExtraBoundaries []ipset.Range
+	// Inventories split the address space at vendor boundaries.
+	Inventories Inventories
 	// Phase, when set, is called around each phase for --stats.
 	Phase func(name string) func()
 }
@@ -114,7 +118,7 @@ func runOverlay(dec *manifest.Decoder, ov Overlay, opts Options) (OverlayResult,
 	}
 
 	done = opts.phase("eval-base")
-	sp := reach.NewSpace([]*model.Cluster{res.Base, res.Head}, opts.ExtraBoundaries)
+	sp := reach.NewSpace([]*model.Cluster{res.Base, res.Head}, append(opts.ExtraBoundaries, opts.Inventories.boundaries()...))
 	base, err := reach.Evaluate(sp, res.Base)
 	done()
 	if err != nil {
@@ -148,18 +152,61 @@ func runOverlay(dec *manifest.Decoder, ov Overlay, opts Options) (OverlayResult,
 	return res, nil
 }
 
+// Findings configure what a report checks beyond reachability: the
+// sub-processor inventory and the gate.
+type Findings struct {
+	Inventories Inventories
+	// Gate is nil when no gate is evaluated (diff without --gate).
+	Gate *gate.Config
+	// Labels are the pull request's labels (acknowledgements).
+	Labels []string
+}
+
 // Report builds the JSON-shaped report of a run.
-func Report(baseLabel, headLabel string, results []OverlayResult) *report.Diff {
+func Report(baseLabel, headLabel string, results []OverlayResult, f Findings) *report.Diff {
 	d := &report.Diff{Version: report.Version, Base: baseLabel, Head: headLabel, Overlays: []report.Overlay{}}
-	for _, r := range results {
+	subs := make([]*report.Subprocessors, len(results))
+	for i, r := range results {
 		o := report.Overlay{Path: r.Path, Unchanged: r.Unchanged, Changes: []report.Change{}, Diagnostics: r.Diagnostics}
 		if o.Diagnostics == nil {
 			o.Diagnostics = []diag.Diagnostic{}
 		}
-		for _, c := range r.Changes {
-			o.Changes = append(o.Changes, report.NewChange(c))
+		if !r.Unchanged {
+			subs[i] = subprocessors(f.Inventories, &results[i])
+			o.Subprocessors = subs[i]
+		}
+		results[i].Changes = splitByOwner(r.Changes, f.Inventories.Head)
+		for _, c := range results[i].Changes {
+			rc := report.NewChange(c)
+			if c.Dst.IsExternal() {
+				rc.Subprocessor = ownersOf(f.Inventories.Head, c.Dst.External)
+			} else if c.Src.IsExternal() {
+				rc.Subprocessor = ownersOf(f.Inventories.Head, c.Src.External)
+			}
+			if rc.Subprocessor != "" {
+				rc.Risk = report.DeclaredVendor(rc.Risk)
+			}
+			o.Changes = append(o.Changes, rc)
 		}
 		d.Overlays = append(d.Overlays, o)
+	}
+	if f.Inventories.Base != nil || f.Inventories.Head != nil {
+		d.Inventory = inventory.Diff(f.Inventories.Base, f.Inventories.Head)
+	}
+	if f.Gate != nil {
+		res := gate.Evaluate(f.Gate, gateInput(results, subs, f.Inventories, f.Labels))
+		d.Gate = reportGate(res)
+		hashes := map[string]string{}
+		for _, v := range res.Violations {
+			if v.Path != nil {
+				hashes[v.Path.Src+"\x00"+v.Path.Dst] = v.Hash
+			}
+		}
+		for oi := range d.Overlays {
+			for ci, c := range d.Overlays[oi].Changes {
+				d.Overlays[oi].Changes[ci].Hash = hashes[c.Src+"\x00"+c.Dst]
+			}
+		}
 	}
 	d.Count()
 	return d

@@ -7,6 +7,7 @@ import (
 
 	"github.com/reachdiff/reachdiff/internal/diag"
 	"github.com/reachdiff/reachdiff/internal/diff"
+	"github.com/reachdiff/reachdiff/internal/inventory"
 	"github.com/reachdiff/reachdiff/internal/ipset"
 	"github.com/reachdiff/reachdiff/internal/reach"
 )
@@ -20,6 +21,36 @@ type Diff struct {
 	Overlays []Overlay `json:"overlays"`
 	Summary  Summary   `json:"summary"`
 	Gate     *Gate     `json:"gate,omitempty"`
+	// Inventory lists changes to the sub-processor inventory file itself.
+	Inventory []inventory.FieldChange `json:"inventory,omitempty"`
+}
+
+// Subprocessors are an overlay's sub-processor findings.
+type Subprocessors struct {
+	Inventory    string `json:"inventory,omitempty"` // the inventory file
+	HasInventory bool   `json:"hasInventory"`
+	// Vendors are vendors newly (or no longer) reachable per workload.
+	Vendors []inventory.VendorDelta `json:"vendors"`
+	// Undeclared is newly allowed external reach that no vendor owns.
+	Undeclared []inventory.UndeclaredDelta `json:"undeclared"`
+	// UndeclaredAgents are well-known vendor components running in head
+	// that the inventory does not declare.
+	UndeclaredAgents []inventory.AgentMatch `json:"undeclaredAgents"`
+	// Stale are inventory components no workload runs.
+	Stale []inventory.StaleComponent `json:"stale"`
+	// Unverifiable are FQDN endpoints no policy kind read can confirm.
+	Unverifiable []inventory.Unverifiable `json:"unverifiable,omitempty"`
+	head         inventory.Classification
+}
+
+// Head is the full classification of head's external reach (for the
+// disclosure table).
+func (s *Subprocessors) Head() inventory.Classification { return s.head }
+
+// NewSubprocessors wraps findings with the head classification.
+func NewSubprocessors(s Subprocessors, head inventory.Classification) *Subprocessors {
+	s.head = head
+	return &s
 }
 
 // Overlay is the changes of one rendered overlay (or input directory).
@@ -58,6 +89,9 @@ type Gate struct {
 	Conclusion string      `json:"conclusion"`
 	Violations []Violation `json:"violations"`
 	DeltaHash  string      `json:"deltaHash,omitempty"`
+	// Notes are findings that do not fail (namespaces that already lacked
+	// a default deny before this change).
+	Notes []diag.Diagnostic `json:"notes,omitempty"`
 }
 
 // Violation is one failed or warned rule.
@@ -68,6 +102,9 @@ type Violation struct {
 	Hash         string `json:"hash,omitempty"`
 	Acknowledged bool   `json:"acknowledged,omitempty"`
 	Fix          string `json:"fix,omitempty"`
+	// File and Line locate the policy rule that opened the path, if any.
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
 }
 
 // Risk tags.
@@ -76,6 +113,7 @@ const (
 	RiskExternalIngress = "external-ingress" // opens a workload to traffic from outside the cluster
 	RiskCrossNamespace  = "cross-namespace"  // a path between two namespaces
 	RiskAllPorts        = "all-ports"        // every port of every protocol
+	RiskSubprocessor    = "subprocessor"     // reaches a declared sub-processor
 )
 
 // NewChange converts a diff.Change to its report form.
@@ -103,10 +141,10 @@ func Risks(c diff.Change) []string {
 	if c.Opened.IsEmpty() {
 		return r
 	}
-	if c.Dst.IsExternal() && hasPublic(c.Dst.External) {
+	if c.Dst.IsExternal() && HasPublic(c.Dst.External) {
 		r = append(r, RiskInternetEgress)
 	}
-	if c.Src.IsExternal() && hasPublic(c.Src.External) {
+	if c.Src.IsExternal() && HasPublic(c.Src.External) {
 		r = append(r, RiskExternalIngress)
 	}
 	if !c.Src.IsExternal() && !c.Dst.IsExternal() && namespaceOf(c.Src) != namespaceOf(c.Dst) {
@@ -116,6 +154,18 @@ func Risks(c diff.Change) []string {
 		r = append(r, RiskAllPorts)
 	}
 	return r
+}
+
+// DeclaredVendor adjusts the risks of a change whose external end a
+// declared sub-processor owns: it is not "the internet".
+func DeclaredVendor(risks []string) []string {
+	out := []string{}
+	for _, r := range risks {
+		if r != RiskInternetEgress && r != RiskExternalIngress {
+			out = append(out, r)
+		}
+	}
+	return append(out, RiskSubprocessor)
 }
 
 func namespaceOf(e reach.Endpoint) string {
@@ -138,8 +188,8 @@ var private = func() ipset.Set {
 	return s
 }()
 
-// hasPublic reports whether r holds an address outside the private ranges.
-func hasPublic(r ipset.Range) bool {
+// HasPublic reports whether r holds an address outside the private ranges.
+func HasPublic(r ipset.Range) bool {
 	return !ipset.Set{}.Add(r).Subtract(private).IsEmpty()
 }
 

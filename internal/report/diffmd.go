@@ -41,7 +41,7 @@ func DiffMarkdown(d *Diff) []MarkdownSection {
 			continue
 		}
 		opened, closed := split(o.Changes)
-		if len(opened) == 0 && len(closed) == 0 {
+		if subs, ok := o.Subprocessors.(*Subprocessors); len(opened) == 0 && len(closed) == 0 && (!ok || subs.empty()) {
 			out = append(out, MarkdownSection{Name: "overlay:" + o.Path,
 				Text: fmt.Sprintf("\n#### `%s`: no reachability change\n", Escape(o.Path))})
 			continue
@@ -59,6 +59,14 @@ func DiffMarkdown(d *Diff) []MarkdownSection {
 				Text:  title + fmt.Sprintf("<details><summary>Closed (%d): these can break an app</summary>\n\n%s\n</details>\n", len(closed), table),
 				Short: title + fmt.Sprintf("Closed: %d paths (see the job summary).\n", len(closed))})
 		}
+		if subs, ok := o.Subprocessors.(*Subprocessors); ok && !subs.empty() {
+			var b strings.Builder
+			b.WriteString("\n**Sub-processors**\n\n")
+			for _, l := range subprocessorLines(subs) {
+				fmt.Fprintf(&b, "- %s\n", Escape(l))
+			}
+			out = append(out, MarkdownSection{Name: "subprocessors:" + o.Path, Text: b.String()})
+		}
 		if g := mermaid(opened); g != "" {
 			out = append(out, MarkdownSection{Name: "graph:" + o.Path, Text: g})
 		}
@@ -67,6 +75,14 @@ func DiffMarkdown(d *Diff) []MarkdownSection {
 			writeDiagnosticsMarkdown(&b, o.Diagnostics)
 			out = append(out, MarkdownSection{Name: "diagnostics:" + o.Path, Text: b.String()})
 		}
+	}
+	if len(d.Inventory) > 0 {
+		var b strings.Builder
+		b.WriteString("\n**Inventory changes**\n\n")
+		for _, c := range d.Inventory {
+			fmt.Fprintf(&b, "- %s\n", Escape(inventoryChangeLine(c)))
+		}
+		out = append(out, MarkdownSection{Name: "inventory", Text: b.String()})
 	}
 	return out
 }
@@ -83,6 +99,7 @@ func JoinMarkdown(ss []MarkdownSection) string {
 func changeTable(cs []Change, what func(Change) string, limit int) string {
 	var b strings.Builder
 	b.WriteString("| Source | Destination | Ports | Was → now | Why |\n|---|---|---|---|---|\n")
+	cs = grouped(cs)
 	for i, c := range cs {
 		if limit > 0 && i == limit {
 			fmt.Fprintf(&b, "\n…and %d more (full list in the job summary and the JSON report).\n", len(cs)-limit)

@@ -27,10 +27,22 @@ func DiffText(w io.Writer, d *Diff) error {
 		}
 		writeTextSection(&b, "OPENED", opened, func(c Change) string { return c.Opened })
 		writeTextSection(&b, "CLOSED", closed, func(c Change) string { return c.Closed })
+		if subs, ok := o.Subprocessors.(*Subprocessors); ok && !subs.empty() {
+			b.WriteString("SUB-PROCESSORS\n")
+			for _, l := range subprocessorLines(subs) {
+				fmt.Fprintf(&b, "  %s\n", l)
+			}
+		}
 		for _, dg := range o.Diagnostics {
 			if dg.Severity != diag.Info {
 				fmt.Fprintf(&b, "  %s\n", dg)
 			}
+		}
+	}
+	if len(d.Inventory) > 0 {
+		b.WriteString("\nINVENTORY CHANGES\n")
+		for _, c := range d.Inventory {
+			fmt.Fprintf(&b, "  %s\n", inventoryChangeLine(c))
 		}
 	}
 	if d.Gate != nil {
@@ -41,6 +53,9 @@ func DiffText(w io.Writer, d *Diff) error {
 				ack = " (acknowledged)"
 			}
 			fmt.Fprintf(&b, "  %s %s%s: %s\n", v.Severity, v.Rule, ack, v.Message)
+			if v.Fix != "" && !v.Acknowledged {
+				fmt.Fprintf(&b, "      to pass: %s\n", v.Fix)
+			}
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -78,7 +93,7 @@ func writeTextSection(b *strings.Builder, title string, cs []Change, what func(C
 		return
 	}
 	fmt.Fprintf(b, "%s (%d)\n", title, len(cs))
-	for _, c := range cs {
+	for _, c := range grouped(cs) {
 		fmt.Fprintf(b, "  %s => %s : %s", c.Src, c.Dst, what(c))
 		fmt.Fprintf(b, "   [was %s, now %s]", c.Before, c.After)
 		if c.Subprocessor != "" {
