@@ -477,3 +477,32 @@ func BenchmarkPreflightAliasBomb(b *testing.B) {
 		}
 	}
 }
+
+func TestRenderAllWarningsConcurrent(t *testing.T) {
+	files := map[string]string{}
+	var roots []string
+	for _, r := range []string{"a", "b", "c", "d"} {
+		files[r+"/kustomization.yaml"] = "resources: [np.yaml]\nvars:\n- name: UNUSED_" + r + "\n  objref: {kind: NetworkPolicy, name: deny, apiVersion: networking.k8s.io/v1}\n"
+		files[r+"/np.yaml"] = netpol
+		roots = append(roots, r)
+	}
+	stderr := os.Stderr
+	rs, err := RenderAll(context.Background(), tree(t, files), roots, Options{Concurrency: 4})
+	if err != nil {
+		t.Fatalf("RenderAll(%v) error: %v", roots, err)
+	}
+	if os.Stderr != stderr {
+		t.Errorf("RenderAll did not restore os.Stderr")
+	}
+	for _, r := range rs {
+		found := false
+		for _, d := range r.Diagnostics {
+			if strings.Contains(d.Message, "never replaced: UNUSED_"+r.Root) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("RenderAll: overlay %s diagnostics = %v; want its unused-var warning", r.Root, r.Diagnostics)
+		}
+	}
+}
