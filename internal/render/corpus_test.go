@@ -211,8 +211,17 @@ func TestDiscoverCorpus(t *testing.T) {
 			t.Errorf("Discover(%s) diagnostics = %v; want none", tt.dir, diags)
 		}
 	}
-	// The NOTICE's other roots are kustomizations read by the roots above.
+	// The NOTICE's other roots are kustomizations read by the roots above;
+	// a user names them with globs.
 	tree := loadDir(t, "argo-cd/4ae5cdf7a4/before")
+	named, err := Expand(tree, []string{"manifests/*-install", "manifests/ha/*-install"})
+	if err != nil {
+		t.Fatalf("Expand(argo-cd) error: %v", err)
+	}
+	wantNamed := []string{"manifests/cluster-install", "manifests/ha/cluster-install", "manifests/ha/namespace-install", "manifests/namespace-install"}
+	if diff := cmp.Diff(wantNamed, named); diff != "" {
+		t.Errorf("Expand(argo-cd, *-install) mismatch (-want +got):\n%s", diff)
+	}
 	for root, inner := range map[string]string{
 		"manifests/cluster-install":    "manifests/namespace-install/kustomization.yaml",
 		"manifests/ha/cluster-install": "manifests/ha/namespace-install/kustomization.yaml",
