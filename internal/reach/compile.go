@@ -130,6 +130,16 @@ func (k *compiled) maskInto(buf bitset, r *crule, d int) bitset {
 	return buf
 }
 
+// resolves reports whether some named port of r resolves on workload d.
+func (k *compiled) resolves(r *crule, d int) bool {
+	for _, np := range k.wNamed[d] {
+		if slices.Contains(r.named, np.id) {
+			return true
+		}
+	}
+	return false
+}
+
 // orNamed adds the atoms of r's named ports as resolved on workload d.
 func (k *compiled) orNamed(buf bitset, r *crule, d int) {
 	for _, np := range k.wNamed[d] {

@@ -70,23 +70,19 @@ type Result struct {
 // egRow lists sources, sorted, with an index into a small table of
 // distinct non-empty masks. nil is the empty row.
 type egRow struct {
-	srcs  []int32
+	srcs  []uint32
 	idx   []uint32
-	masks []uint64 // mw words per distinct mask
-	mw    int
+	masks []bitset // distinct, shared read-only
 }
 
-func (e *egRow) mask(i int) bitset {
-	m := int(e.idx[i])
-	return bitset(e.masks[m*e.mw : m*e.mw+e.mw])
-}
+func (e *egRow) mask(i int) bitset { return e.masks[e.idx[i]] }
 
 // find returns the mask of source s (nil when none).
 func (e *egRow) find(s int) bitset {
 	if e == nil {
 		return nil
 	}
-	i, ok := slices.BinarySearch(e.srcs, int32(s))
+	i, ok := slices.BinarySearch(e.srcs, uint32(s))
 	if !ok {
 		return nil
 	}
@@ -156,28 +152,16 @@ func parallel(n int, k *compiled, f func(*scratch, int)) {
 
 // scratch is per-worker memory reused across rows.
 type scratch struct {
-	mw   int      // words per port mask
-	acc  []uint64 // by source id, mw words each: egress atoms accumulated for this row
-	seen bitset   // sources with a non-zero acc
-	mbuf bitset   // one mask
-	eb   egBuilder
+	accID []uint32 // by source id: mask id accumulated for the row being built
+	seen  bitset   // sources with a non-zero accID
+	mbuf  bitset   // one mask
+	eb    egBuilder
 }
 
 func newScratch(k *compiled) *scratch {
-	mw := len(k.sp.allPorts)
-	return &scratch{mw: mw, acc: make([]uint64, k.nw*mw), seen: newBitset(k.nw), mbuf: newBitset(len(k.sp.PortAtoms)),
-		eb: egBuilder{mw: mw}}
+	return &scratch{accID: make([]uint32, k.nw), seen: newBitset(k.nw), mbuf: newBitset(len(k.sp.PortAtoms)),
+		eb: egBuilder{t: newMaskTable(k)}}
 }
-
-// egBuilder is an egress row under construction.
-type egBuilder struct {
-	mw    int
-	srcs  []int32
-	idx   []uint32
-	masks []uint64
-}
-
-func (eb *egBuilder) reset() { eb.srcs, eb.idx, eb.masks = eb.srcs[:0], eb.idx[:0], eb.masks[:0] }
 
 // computeIngress fills in and extIn for destinations ids, computing each
 // distinct grouping once and sharing it.
@@ -282,33 +266,30 @@ func (k *compiled) ingressKey(b []byte, d int) []byte {
 // every egress-isolated source, the atoms of its rules whose peers hold d,
 // and the named ports (resolved on d) of its all-destination rules.
 func (k *compiled) egRowFor(sc *scratch, d int) *egRow {
-	mw := sc.mw
+	t := sc.eb.t
 	any := false
-	for _, ri := range k.egTo.of(d) {
-		r := k.rules[ri]
-		m := k.maskInto(sc.mbuf, r, d)
-		if m.isEmpty() {
-			continue
-		}
-		any = true
-		for _, s := range r.pol.subjects {
-			sc.seen.set(int(s))
-			acc := sc.acc[int(s)*mw : int(s)*mw+mw]
-			for i, w := range m {
-				acc[i] |= w
+	acc := func(subjects []int32, id uint32) {
+		for _, s := range subjects {
+			if cur := sc.accID[s]; cur == 0 {
+				sc.accID[s] = id
+				sc.seen.set(int(s))
+			} else if cur != id {
+				sc.accID[s] = t.or(cur, id)
 			}
 		}
 	}
+	for _, ri := range k.egTo.of(d) {
+		r := k.rules[ri]
+		if id := t.rule(k, r, d, sc.mbuf); id != 0 {
+			any = true
+			acc(r.pol.subjects, id)
+		}
+	}
 	for _, np := range k.wNamed[d] {
+		id := t.intern(np.mask)
 		for _, r := range k.egAllNamed[np.id] {
 			any = any || len(r.pol.subjects) > 0
-			for _, s := range r.pol.subjects {
-				sc.seen.set(int(s))
-				acc := sc.acc[int(s)*mw : int(s)*mw+mw]
-				for i, w := range np.mask {
-					acc[i] |= w
-				}
-			}
+			acc(r.pol.subjects, id)
 		}
 	}
 	if !any {
@@ -323,38 +304,11 @@ func (k *compiled) egRowFor(sc *scratch, d int) *egRow {
 		for word != 0 {
 			s := wi<<6 | bits.TrailingZeros64(word)
 			word &= word - 1
-			acc := sc.acc[s*mw : s*mw+mw]
-			sc.eb.add(int32(s), acc)
-			clear(acc)
+			sc.eb.add(int32(s), sc.accID[s])
+			sc.accID[s] = 0
 		}
 	}
 	return sc.eb.row()
-}
-
-// add appends source s (greater than the sources before it) with mask m
-// (non-empty, copied).
-func (eb *egBuilder) add(s int32, m []uint64) {
-	mw := eb.mw
-	n := len(eb.masks) / mw
-	j := 0
-	for ; j < n; j++ {
-		if slices.Equal(eb.masks[j*mw:j*mw+mw], m) {
-			break
-		}
-	}
-	if j == n {
-		eb.masks = append(eb.masks, m...)
-	}
-	eb.srcs = append(eb.srcs, s)
-	eb.idx = append(eb.idx, uint32(j))
-}
-
-// row copies the row out of the builder (nil when empty).
-func (eb *egBuilder) row() *egRow {
-	if len(eb.srcs) == 0 {
-		return nil
-	}
-	return &egRow{srcs: slices.Clone(eb.srcs), idx: slices.Clone(eb.idx), masks: slices.Clone(eb.masks), mw: eb.mw}
 }
 
 // rowExtOut computes the external atoms s may reach (egress only). A named

@@ -53,8 +53,7 @@ func Update(base *Result, head *model.Cluster) (*Result, error) {
 	flips, moved := ch.flip.list(), ch.moved.list()
 	memo := map[*Class]Row{}
 	buf := newBitset(len(sp.PortAtoms))
-	var eb egBuilder
-	eb.mw = len(buf)
+	eb := egBuilder{t: newMaskTable(k)}
 	k.present.each(func(d int) {
 		if !ch.inRows.has(d) {
 			r.extIn[d] = base.extIn[d]
@@ -191,7 +190,7 @@ func (k *compiled) patchEg(eb *egBuilder, row *egRow, d int, cols []int, buf bit
 	for i := 0; i < row.len() || j < len(cols); {
 		if j < len(cols) && (i == row.len() || cols[j] <= int(row.srcs[i])) {
 			if m := k.egEntry(cols[j], d, buf); m != nil {
-				eb.add(int32(cols[j]), m)
+				eb.add(int32(cols[j]), eb.t.intern(m))
 			}
 			if i < row.len() && cols[j] == int(row.srcs[i]) {
 				i++
@@ -199,7 +198,7 @@ func (k *compiled) patchEg(eb *egBuilder, row *egRow, d int, cols []int, buf bit
 			j++
 			continue
 		}
-		eb.add(row.srcs[i], row.mask(i))
+		eb.add(int32(row.srcs[i]), eb.t.intern(row.mask(i)))
 		i++
 	}
 	return eb.row()
