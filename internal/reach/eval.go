@@ -89,6 +89,13 @@ func (e *egRow) find(s int) bitset {
 	return e.mask(i)
 }
 
+func (e *egRow) masksOrNil() []bitset {
+	if e == nil {
+		return nil
+	}
+	return e.masks
+}
+
 func (e *egRow) len() int {
 	if e == nil {
 		return 0

@@ -2,10 +2,9 @@ package reach
 
 import (
 	"maps"
-	"reflect"
 	"slices"
+	"sort"
 
-	"github.com/reachdiff/reachdiff/internal/manifest"
 	"github.com/reachdiff/reachdiff/internal/model"
 )
 
@@ -53,7 +52,6 @@ func Update(base *Result, head *model.Cluster) (*Result, error) {
 	flips, moved := ch.flip.list(), ch.moved.list()
 	memo := map[*Class]Row{}
 	buf := newBitset(len(sp.PortAtoms))
-	eb := egBuilder{t: newMaskTable(k)}
 	k.present.each(func(d int) {
 		if !ch.inRows.has(d) {
 			r.extIn[d] = base.extIn[d]
@@ -73,7 +71,7 @@ func Update(base *Result, head *model.Cluster) (*Result, error) {
 			}
 		}
 		if !ch.egRows.has(d) && !ch.allEg {
-			r.eg[d] = k.patchEg(&eb, base.eg[d], d, moved, buf)
+			r.eg[d] = k.patchEg(base.eg[d], d, moved, buf)
 		}
 		if ch.extOut.has(d) {
 			r.extOut[d] = k.rowExtOut(d)
@@ -119,20 +117,51 @@ func (k *compiled) patchIn(row Row, d int, flips []int, buf bitset) Row {
 	if !changed {
 		return row
 	}
-	out := make(Row, 0, len(row)+1)
-	for _, c := range row {
-		peers := c.Peers.clone()
-		for _, f := range flips {
-			peers.clear(f)
-		}
-		out = append(out, Class{Ports: c.Ports, Peers: peers})
-	}
+	// Copy on write: only classes that lose or gain a column get new peers.
+	out := make(Row, len(row), len(row)+1)
+	copy(out, row)
+	owned := make([]bool, len(row), len(row)+1)
 	for _, f := range flips {
-		if m := k.inMask(f, d, buf); m != nil {
-			out = addPeer(out, m.clone(), f, k.nw)
+		m := k.inMask(f, d, buf)
+		for i := range out {
+			c := &out[i]
+			has := c.Peers.has(f)
+			want := m != nil && c.Ports.equal(m)
+			if has == want {
+				if want {
+					m = nil // placed
+				}
+				continue
+			}
+			if !owned[i] {
+				c.Peers, owned[i] = c.Peers.clone(), true
+			}
+			if want {
+				c.Peers.set(f)
+				m = nil
+			} else {
+				c.Peers.clear(f)
+			}
+		}
+		if m != nil {
+			p := newBitset(k.nw)
+			p.set(f)
+			out = append(out, Class{Ports: m.clone(), Peers: p})
+			owned = append(owned, true)
 		}
 	}
-	return canonical(out)
+	// Drop emptied classes, keep the order by mask.
+	kept := out[:0]
+	for _, c := range out {
+		if !c.Peers.isEmpty() {
+			kept = append(kept, c)
+		}
+	}
+	sort.Slice(kept, func(i, j int) bool { return lessBits(kept[i].Ports, kept[j].Ports) })
+	if len(kept) == 0 {
+		return nil
+	}
+	return kept
 }
 
 // addPeer puts peer s into the class with mask m, or a new one. The caller
@@ -174,7 +203,7 @@ func (k *compiled) egEntry(s, d int, buf bitset) bitset {
 }
 
 // patchEg returns row with the entries of sources cols (sorted) recomputed for destination d, or row itself when none moved.
-func (k *compiled) patchEg(eb *egBuilder, row *egRow, d int, cols []int, buf bitset) *egRow {
+func (k *compiled) patchEg(row *egRow, d int, cols []int, buf bitset) *egRow {
 	changed := false
 	for _, s := range cols {
 		if !maskEqual(row.find(s), k.egEntry(s, d, buf)) {
@@ -185,23 +214,35 @@ func (k *compiled) patchEg(eb *egBuilder, row *egRow, d int, cols []int, buf bit
 	if !changed {
 		return row
 	}
-	eb.reset()
+	// Old entries keep their mask indices; new masks are appended.
+	out := &egRow{masks: slices.Clip(slices.Clone(row.masksOrNil()))}
 	j := 0
-	for i := 0; i < row.len() || j < len(cols); {
-		if j < len(cols) && (i == row.len() || cols[j] <= int(row.srcs[i])) {
+	n := row.len()
+	for i := 0; i < n || j < len(cols); {
+		if j < len(cols) && (i == n || cols[j] <= int(row.srcs[i])) {
 			if m := k.egEntry(cols[j], d, buf); m != nil {
-				eb.add(int32(cols[j]), eb.t.intern(m))
+				x := slices.IndexFunc(out.masks, m.equal)
+				if x < 0 {
+					x = len(out.masks)
+					out.masks = append(out.masks, m.clone())
+				}
+				out.srcs = append(out.srcs, uint32(cols[j]))
+				out.idx = append(out.idx, uint32(x))
 			}
-			if i < row.len() && cols[j] == int(row.srcs[i]) {
+			if i < n && cols[j] == int(row.srcs[i]) {
 				i++
 			}
 			j++
 			continue
 		}
-		eb.add(int32(row.srcs[i]), eb.t.intern(row.mask(i)))
+		out.srcs = append(out.srcs, row.srcs[i])
+		out.idx = append(out.idx, row.idx[i])
 		i++
 	}
-	return eb.row()
+	if len(out.srcs) == 0 {
+		return nil
+	}
+	return out
 }
 
 // change is what differs between two compiled clusters, as sets of ids.
@@ -225,7 +266,7 @@ func changes(a, b *compiled) change {
 		case wa == nil && wb == nil:
 		case wa == nil || wb == nil || !maps.Equal(wa.Labels, wb.Labels):
 			ch.moved.set(id)
-		case !reflect.DeepEqual(wa.Ports, wb.Ports):
+		case !slices.Equal(wa.Ports, wb.Ports):
 			ports.set(id)
 		}
 	}
@@ -311,7 +352,32 @@ func changes(a, b *compiled) change {
 // samePolicy compares the semantics of two compiled policies (not where
 // they were written).
 func samePolicy(a, b *model.Policy) bool {
-	x, y := *a, *b
-	x.Source, y.Source = manifest.Source{}, manifest.Source{}
-	return reflect.DeepEqual(x, y)
+	return a.Namespace == b.Namespace && a.Name == b.Name && a.Ingress == b.Ingress && a.Egress == b.Egress &&
+		sameSelector(&a.Subject, &b.Subject) &&
+		slices.EqualFunc(a.IngressRules, b.IngressRules, sameRule) && slices.EqualFunc(a.EgressRules, b.EgressRules, sameRule)
+}
+
+func sameRule(a, b model.Rule) bool {
+	return a.Index == b.Index && a.AllPeers == b.AllPeers && a.AllPorts == b.AllPorts &&
+		slices.Equal(a.Ports, b.Ports) && slices.EqualFunc(a.Peers, b.Peers, samePeer)
+}
+
+func samePeer(a, b model.Peer) bool {
+	if !sameSelector(a.NamespaceSel, b.NamespaceSel) || !sameSelector(a.PodSel, b.PodSel) {
+		return false
+	}
+	if a.IPBlock == nil || b.IPBlock == nil {
+		return a.IPBlock == b.IPBlock
+	}
+	return a.IPBlock.CIDR == b.IPBlock.CIDR && slices.Equal(a.IPBlock.Except, b.IPBlock.Except) && a.IPBlock.Set.Equal(b.IPBlock.Set)
+}
+
+// sameSelector compares two selectors, nil meaning absent.
+func sameSelector(a, b *model.Selector) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return slices.EqualFunc(a.Reqs, b.Reqs, func(x, y model.Requirement) bool {
+		return x.Key == y.Key && x.Op == y.Op && slices.Equal(x.Values, y.Values)
+	})
 }
