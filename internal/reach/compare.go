@@ -33,11 +33,18 @@ func Compare(base, head *Result) ([]Delta, error) {
 	sp := base.Space
 	nw := len(sp.Workloads)
 	mc := &maskCache{sp: sp, m: map[string]connset.Set{}}
-	var out []Delta
-
 	global := globalColumns(base.k, head.k)
 	srcs := newBitset(nw)
 	ba, bb := newBitset(len(sp.PortAtoms)), newBitset(len(sp.PortAtoms))
+	t := newMaskTable(len(sp.PortAtoms), 0)
+	// Workload pairs are collected as ids and mask ids, sorted by
+	// (source, destination) id, which is the order of their keys.
+	type pair struct {
+		s, d          int32
+		before, after uint32
+	}
+	var pairs []pair
+	var ext []Delta
 	for d := 0; d < nw; d++ {
 		if !base.k.present.has(d) && !head.k.present.has(d) {
 			continue
@@ -49,32 +56,50 @@ func Compare(base, head *Result) ([]Delta, error) {
 			marked = true
 		}
 		if marked {
-			dst := Endpoint{Workload: sp.Workloads[d]}
 			for wi, word := range srcs {
 				srcs[wi] = 0
 				for word != 0 {
 					s := wi<<6 | bits.TrailingZeros64(word)
 					word &= word - 1
 					ma, mb := base.pairMask(s, d, ba), head.pairMask(s, d, bb)
-					if maskEqual(ma, mb) {
-						continue
+					if !maskEqual(ma, mb) {
+						pairs = append(pairs, pair{int32(s), int32(d), t.intern(ma), t.intern(mb)})
 					}
-					out = append(out, Delta{Src: Endpoint{Workload: sp.Workloads[s]}, Dst: dst,
-						Before: mc.connsOrNone(ma), After: mc.connsOrNone(mb)})
 				}
 			}
 		}
 		if !equalRows(base.extIn[d], head.extIn[d]) {
-			out = append(out, diffExt(mc, sp, d, base.extIn[d], head.extIn[d], true)...)
+			ext = append(ext, diffExt(mc, sp, d, base.extIn[d], head.extIn[d], true)...)
 		}
 	}
 	for s := 0; s < nw; s++ {
 		if !equalRows(base.extOut[s], head.extOut[s]) {
-			out = append(out, diffExt(mc, sp, s, base.extOut[s], head.extOut[s], false)...)
+			ext = append(ext, diffExt(mc, sp, s, base.extOut[s], head.extOut[s], false)...)
 		}
 	}
-	sortDeltas(out)
-	return out, nil
+	slices.SortFunc(pairs, func(x, y pair) int {
+		if x.s != y.s {
+			return int(x.s - y.s)
+		}
+		return int(x.d - y.d)
+	})
+	sortDeltas(ext)
+	conns := make([]connset.Set, len(t.masks))
+	conns[0] = connset.None()
+	for i := 1; i < len(conns); i++ {
+		conns[i] = sp.conns(t.masks[i])
+	}
+	out := make([]Delta, 0, len(pairs)+len(ext))
+	i := 0
+	for _, p := range pairs {
+		dl := Delta{Src: Endpoint{Workload: sp.Workloads[p.s]}, Dst: Endpoint{Workload: sp.Workloads[p.d]},
+			Before: conns[p.before], After: conns[p.after]}
+		for ; i < len(ext) && deltaLess(&ext[i], &dl); i++ {
+			out = append(out, ext[i])
+		}
+		out = append(out, dl)
+	}
+	return append(out, ext[i:]...), nil
 }
 
 // globalColumns lists the sources whose egress towards every destination
@@ -252,13 +277,15 @@ func (c *maskCache) connsOrNone(m bitset) connset.Set {
 }
 
 func sortDeltas(ds []Delta) {
-	sort.Slice(ds, func(i, j int) bool {
-		a, b := ds[i], ds[j]
-		if as, bs := a.Src.String(), b.Src.String(); as != bs {
-			return as < bs
-		}
-		return a.Dst.String() < b.Dst.String()
-	})
+	sort.Slice(ds, func(i, j int) bool { return deltaLess(&ds[i], &ds[j]) })
+}
+
+// deltaLess orders by source, then destination, by their printed form.
+func deltaLess(a, b *Delta) bool {
+	if as, bs := a.Src.String(), b.Src.String(); as != bs {
+		return as < bs
+	}
+	return a.Dst.String() < b.Dst.String()
 }
 
 // SameResult reports whether two results in one Space have identical rows,

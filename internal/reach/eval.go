@@ -167,7 +167,7 @@ type scratch struct {
 
 func newScratch(k *compiled) *scratch {
 	return &scratch{accID: make([]uint32, k.nw), seen: newBitset(k.nw), mbuf: newBitset(len(k.sp.PortAtoms)),
-		eb: egBuilder{t: newMaskTable(k)}}
+		eb: egBuilder{t: newMaskTable(len(k.sp.PortAtoms), len(k.rules))}}
 }
 
 // computeIngress fills in and extIn for destinations ids, computing each

@@ -18,9 +18,9 @@ type pairEntry struct {
 	id  uint32
 }
 
-func newMaskTable(k *compiled) *maskTable {
-	t := &maskTable{masks: []bitset{newBitset(len(k.sp.PortAtoms))}, byHash: map[uint64][]uint32{}, pairs: map[uint64]uint32{},
-		ruleID: make([]int32, len(k.rules))}
+func newMaskTable(atoms, rules int) *maskTable {
+	t := &maskTable{masks: []bitset{newBitset(atoms)}, byHash: map[uint64][]uint32{}, pairs: map[uint64]uint32{},
+		ruleID: make([]int32, rules)}
 	for i := range t.ruleID {
 		t.ruleID[i] = -1
 	}
@@ -36,9 +36,9 @@ func hashMask(m bitset) uint64 {
 	return h
 }
 
-// intern returns the id of m (copied when new).
+// intern returns the id of m (copied when new); nil is empty.
 func (t *maskTable) intern(m bitset) uint32 {
-	if m.isEmpty() {
+	if m == nil || m.isEmpty() {
 		return 0
 	}
 	h := hashMask(m)
