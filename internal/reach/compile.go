@@ -23,6 +23,8 @@ type compiled struct {
 	nsOf    []int // by id: index into c.Namespaces, -1 when absent
 
 	nsMembers []bitset // by namespace index
+	nsIndex   map[string]int
+	allNS     bitset // every namespace index
 
 	// label index for selectors over workloads and namespaces
 	podIdx labelIndex
@@ -104,6 +106,7 @@ type cpolicy struct {
 	subjects []int32 // subject as a list, for sparse loops
 	ingress  []*crule
 	egress   []*crule
+	diags    []diag.Diagnostic
 }
 
 type crule struct {
@@ -196,14 +199,35 @@ func (ix *labelIndex) match(s model.Selector, universe bitset) bitset {
 }
 
 func compile(sp *Space, c *model.Cluster) (*compiled, error) {
+	k, err := layout(sp, c)
+	if err != nil {
+		return nil, err
+	}
+	k.podIdx = newLabelIndex(k.nw)
+	for id, w := range k.wl {
+		if w != nil {
+			k.podIdx.add(id, w.Labels)
+		}
+	}
+	for _, p := range c.Policies {
+		k.addPolicy(k.compilePolicy(p, nil))
+	}
+	k.resolveNamed()
+	k.index()
+	k.finish()
+	return k, nil
+}
+
+// layout places c's workloads and namespaces in the space.
+func layout(sp *Space, c *model.Cluster) (*compiled, error) {
 	nw := len(sp.Workloads)
 	k := &compiled{
 		sp: sp, c: c, nw: nw,
 		wl:      make([]*model.Workload, nw),
 		present: newBitset(nw),
 		nsOf:    make([]int, nw),
-		podIdx:  newLabelIndex(nw),
 		nsIdx:   newLabelIndex(len(c.Namespaces)),
+		nsIndex: map[string]int{},
 		podSel:  map[string]bitset{},
 		nsSel:   map[string]bitset{},
 		nameIDs: map[nameProto]int{},
@@ -213,9 +237,8 @@ func compile(sp *Space, c *model.Cluster) (*compiled, error) {
 	for i := range k.nsOf {
 		k.nsOf[i] = -1
 	}
-	nsIndex := map[string]int{}
 	for i, ns := range c.Namespaces {
-		nsIndex[ns.Name] = i
+		k.nsIndex[ns.Name] = i
 		k.nsIdx.add(i, ns.Labels)
 		k.nsMembers = append(k.nsMembers, newBitset(nw))
 	}
@@ -226,54 +249,86 @@ func compile(sp *Space, c *model.Cluster) (*compiled, error) {
 		}
 		k.wl[id] = w
 		k.present.set(id)
-		ni, ok := nsIndex[w.Namespace]
+		ni, ok := k.nsIndex[w.Namespace]
 		if !ok {
 			return nil, fmt.Errorf("workload %s: namespace %q missing from the cluster model", w.Key(), w.Namespace)
 		}
 		k.nsOf[id] = ni
 		k.nsMembers[ni].set(id)
-		k.podIdx.add(id, w.Labels)
 	}
-	allNS := newBitset(len(c.Namespaces))
-	allNS.fill(len(c.Namespaces))
+	k.allNS = newBitset(len(c.Namespaces))
+	k.allNS.fill(len(c.Namespaces))
+	k.allExt = newBitset(len(sp.External))
+	k.allExt.fill(len(sp.External))
+	return k, nil
+}
 
-	allExt := newBitset(len(sp.External))
-	allExt.fill(len(sp.External))
-	k.allExt = allExt
-
-	for _, p := range c.Policies {
-		ni := nsIndex[p.Namespace]
-		cp := &cpolicy{p: p, subject: k.podsIn(ni, p.Subject)}
-		cp.subject.each(func(i int) { cp.subjects = append(cp.subjects, int32(i)) })
-		if cp.subject.isEmpty() {
-			k.warnEmpty(p, "selects no workload", c.Namespaces[ni])
-		}
-		if p.Ingress {
-			k.ingIso.or(cp.subject)
-			for i := range p.IngressRules {
-				cp.ingress = append(cp.ingress, k.compileRule(cp, &p.IngressRules[i], ni, false, allExt, allNS))
-			}
-		}
-		if p.Egress {
-			k.egIso.or(cp.subject)
-			for i := range p.EgressRules {
-				cp.egress = append(cp.egress, k.compileRule(cp, &p.EgressRules[i], ni, true, allExt, allNS))
-			}
-		}
-		k.policies = append(k.policies, cp)
+// compilePolicy compiles p. Its rules take the ids of reuse's rules (the
+// same policy compiled before, when given) or new ids.
+func (k *compiled) compilePolicy(p *model.Policy, reuse *cpolicy) *cpolicy {
+	ni := k.nsIndex[p.Namespace]
+	cp := &cpolicy{p: p, subject: k.podsIn(ni, p.Subject)}
+	cp.subjects = make([]int32, 0, cp.subject.count())
+	cp.subject.each(func(i int) { cp.subjects = append(cp.subjects, int32(i)) })
+	if cp.subject.isEmpty() {
+		cp.warnEmpty("selects no workload", k.c.Namespaces[ni])
 	}
+	id := func(rules []*crule, i int) int {
+		if reuse == nil {
+			return -1
+		}
+		return rules[i].id
+	}
+	if p.Ingress {
+		for i := range p.IngressRules {
+			cp.ingress = append(cp.ingress, k.compileRule(cp, &p.IngressRules[i], ni, false, id(reuse.ingressOrNil(), i)))
+		}
+	}
+	if p.Egress {
+		for i := range p.EgressRules {
+			cp.egress = append(cp.egress, k.compileRule(cp, &p.EgressRules[i], ni, true, id(reuse.egressOrNil(), i)))
+		}
+	}
+	return cp
+}
+
+func (cp *cpolicy) ingressOrNil() []*crule {
+	if cp == nil {
+		return nil
+	}
+	return cp.ingress
+}
+
+func (cp *cpolicy) egressOrNil() []*crule {
+	if cp == nil {
+		return nil
+	}
+	return cp.egress
+}
+
+// addPolicy appends a compiled policy, its isolation and its findings.
+func (k *compiled) addPolicy(cp *cpolicy) {
+	if cp.p.Ingress {
+		k.ingIso.or(cp.subject)
+	}
+	if cp.p.Egress {
+		k.egIso.or(cp.subject)
+	}
+	k.policies = append(k.policies, cp)
+	k.diags = append(k.diags, cp.diags...)
+}
+
+// finish derives the facts that follow from the policies.
+func (k *compiled) finish() {
 	k.egOpen = k.present.clone()
 	k.egOpen.andNot(k.egIso)
-	k.resolveNamed()
-	k.index()
 	if !k.present.isEmpty() {
-		k.openIn = Row{{Ports: sp.allPorts, Peers: k.present}}
+		k.openIn = Row{{Ports: k.sp.allPorts, Peers: k.present}}
 	}
-	k.openExt = Row{{Ports: sp.allPorts, Peers: k.allExt}}
-	if len(sp.External) == 0 {
+	k.openExt = Row{{Ports: k.sp.allPorts, Peers: k.allExt}}
+	if len(k.sp.External) == 0 {
 		k.openExt = nil
 	}
-	return k, nil
 }
 
 // podsIn returns the workloads of namespace ni matching s.
@@ -294,24 +349,30 @@ func (k *compiled) podsAnywhere(s model.Selector) bitset {
 }
 
 // podsInNamespaces returns every workload of the namespaces matching s.
-func (k *compiled) podsInNamespaces(s model.Selector, allNS bitset) bitset {
+func (k *compiled) podsInNamespaces(s model.Selector) bitset {
 	key := s.Key()
 	if b, ok := k.nsSel[key]; ok {
 		return b
 	}
-	nss := k.nsIdx.match(s, allNS)
+	nss := k.nsIdx.match(s, k.allNS)
 	b := newBitset(k.nw)
 	nss.each(func(ni int) { b.or(k.nsMembers[ni]) })
 	k.nsSel[key] = b
 	return b
 }
 
-func (k *compiled) compileRule(cp *cpolicy, r *model.Rule, ni int, egress bool, allExt, allNS bitset) *crule {
-	cr := &crule{id: len(k.rules), pol: cp, rule: r, egress: egress, peers: newBitset(k.nw), ext: newBitset(len(k.sp.External))}
-	k.rules = append(k.rules, cr)
+// compileRule compiles rule r of cp, with the given id (a new one when
+// negative).
+func (k *compiled) compileRule(cp *cpolicy, r *model.Rule, ni int, egress bool, id int) *crule {
+	if id < 0 {
+		id = len(k.rules)
+		k.rules = append(k.rules, nil)
+	}
+	cr := &crule{id: id, pol: cp, rule: r, egress: egress, peers: newBitset(k.nw), ext: newBitset(len(k.sp.External))}
+	k.rules[id] = cr
 	if r.AllPeers {
 		cr.peers.copyFrom(k.present)
-		cr.ext.copyFrom(allExt)
+		cr.ext.copyFrom(k.allExt)
 	}
 	for pi, peer := range r.Peers {
 		var a, b bitset // the peer's workloads are a AND b
@@ -340,7 +401,7 @@ func (k *compiled) compileRule(cp *cpolicy, r *model.Rule, ni int, egress bool, 
 			// a whole selects the Pods matching PodSelector in the Namespaces
 			// selected by NamespaceSelector. Otherwise it selects all Pods in
 			// the Namespaces selected by NamespaceSelector." (NetworkPolicyPeer)
-			a, b = k.podsInNamespaces(*peer.NamespaceSel, allNS), k.present
+			a, b = k.podsInNamespaces(*peer.NamespaceSel), k.present
 			if peer.PodSel != nil {
 				b = k.podsAnywhere(*peer.PodSel)
 			}
@@ -356,7 +417,7 @@ func (k *compiled) compileRule(cp *cpolicy, r *model.Rule, ni int, egress bool, 
 			if egress {
 				dir = "egress"
 			}
-			k.warnEmpty(cp.p, fmt.Sprintf("%s[%d] peer %d selects no workload", dir, r.Index, pi), nil)
+			cp.warnEmpty(fmt.Sprintf("%s[%d] peer %d selects no workload", dir, r.Index, pi), nil)
 		}
 	}
 	cr.ports = newBitset(len(k.sp.PortAtoms))
@@ -461,12 +522,13 @@ func (k *compiled) index() {
 // warnEmpty reports a selector that matches nothing. Pods often come from an
 // operator's custom resources, which the manifests do not expand: naming
 // them tells the reader why a real policy change shows no reachability change.
-func (k *compiled) warnEmpty(p *model.Policy, what string, ns *model.Namespace) {
+func (cp *cpolicy) warnEmpty(what string, ns *model.Namespace) {
+	p := cp.p
 	msg := "NetworkPolicy " + what
 	if ns != nil && len(ns.CustomResources) > 0 {
 		msg += fmt.Sprintf("; its pods may come from custom resources in namespace %s (%s), which reachdiff cannot expand",
 			ns.Name, strings.Join(ns.CustomResources, ", "))
 	}
-	k.diags = append(k.diags, diag.Diagnostic{Severity: diag.Warning, File: p.Source.File, Line: p.Source.Line,
+	cp.diags = append(cp.diags, diag.Diagnostic{Severity: diag.Warning, File: p.Source.File, Line: p.Source.Line,
 		Object: "NetworkPolicy " + p.Key(), Message: msg})
 }

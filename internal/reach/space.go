@@ -2,7 +2,6 @@ package reach
 
 import (
 	"sort"
-	"strings"
 
 	"github.com/reachdiff/reachdiff/internal/connset"
 	"github.com/reachdiff/reachdiff/internal/ipset"
@@ -183,10 +182,4 @@ func (s *Space) conns(m bitset) connset.Set {
 // when nothing mentions IPv6).
 func (s *Space) externalShown(i int) bool {
 	return s.ShowIPv6 || s.External[i].Is4()
-}
-
-func splitKey(key string) (ns, name, kind string) {
-	ns, rest, _ := strings.Cut(key, "/")
-	name, kind, _ = strings.Cut(rest, "[")
-	return ns, name, strings.TrimSuffix(kind, "]")
 }

@@ -164,20 +164,6 @@ func (k *compiled) patchIn(row Row, d int, flips []int, buf bitset) Row {
 	return kept
 }
 
-// addPeer puts peer s into the class with mask m, or a new one. The caller
-// owns the row's peer sets.
-func addPeer(row Row, m bitset, s, width int) Row {
-	for i := range row {
-		if row[i].Ports.equal(m) {
-			row[i].Peers.set(s)
-			return row
-		}
-	}
-	p := newBitset(width)
-	p.set(s)
-	return append(row, Class{Ports: m, Peers: p})
-}
-
 // egEntry returns into buf what egress-isolated source s's rules allow
 // towards d as an entry of eg[d] (nil when none): rules whose peers hold d,
 // and the named ports of its all-destination rules.
