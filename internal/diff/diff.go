@@ -185,9 +185,11 @@ func sameMatch(ms []reach.RuleMatch, m reach.RuleMatch) bool {
 }
 
 func findPolicy(c *model.Cluster, key string) *model.Policy {
-	i := sort.Search(len(c.Policies), func(i int) bool { return c.Policies[i].Key() >= key })
-	if i < len(c.Policies) && c.Policies[i].Key() == key {
-		return c.Policies[i]
+	ns, name, _ := strings.Cut(key, "/")
+	for _, p := range c.PoliciesIn(ns) {
+		if p.Name == name {
+			return p
+		}
 	}
 	return nil
 }

@@ -170,6 +170,15 @@ func (p imagePattern) matchImage(ref imageRef) bool {
 // globMatch matches s against a pattern of "*" (no "/"), "**" (anything) and
 // "?" (one character, not "/"). It runs in O(len(pattern)·len(s)).
 func globMatch(pattern, s string) bool {
+	// The literal text before the first wildcard must start s: that check
+	// rejects almost every (pattern, image) pair without the table below.
+	lit := strings.IndexAny(pattern, "*?")
+	if lit < 0 {
+		return pattern == s
+	}
+	if !strings.HasPrefix(s, pattern[:lit]) {
+		return false
+	}
 	// prev[j] reports whether pattern[:i] matches s[:j].
 	prev := make([]bool, len(s)+1)
 	cur := make([]bool, len(s)+1)

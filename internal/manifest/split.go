@@ -29,6 +29,13 @@ func Split(file string, data []byte) ([]Document, []diag.Diagnostic) {
 	return split(file, data, true)
 }
 
+// SplitLazy is Split without the syntax check: broken documents are
+// reported when they are decoded, so each document is parsed once. Use it
+// when every document will be decoded anyway.
+func SplitLazy(file string, data []byte) ([]Document, []diag.Diagnostic) {
+	return split(file, data, false)
+}
+
 // split is Split; check says whether to parse each YAML document to report
 // syntax errors now (else Decode reports them, and each document is parsed
 // once instead of twice).

@@ -36,6 +36,7 @@ func Build(objs []manifest.Object, opts Options) *Cluster {
 	}
 	b.finish()
 	sortCluster(b.c)
+	b.c.byKey = b.wByKey
 	return b.c
 }
 

@@ -28,6 +28,8 @@ type Cluster struct {
 	Ignored map[string]int
 	// Diagnostics found while building, sorted.
 	Diagnostics []diag.Diagnostic
+
+	byKey map[string]*Workload
 }
 
 // Namespace is a namespace and its labels.
@@ -172,7 +174,13 @@ func ObjectName(o manifest.Object) string {
 func sortCluster(c *Cluster) {
 	sort.Slice(c.Namespaces, func(i, j int) bool { return c.Namespaces[i].Name < c.Namespaces[j].Name })
 	sort.Slice(c.Workloads, func(i, j int) bool { return c.Workloads[i].Key() < c.Workloads[j].Key() })
-	sort.Slice(c.Policies, func(i, j int) bool { return c.Policies[i].Key() < c.Policies[j].Key() })
+	sort.Slice(c.Policies, func(i, j int) bool {
+		a, b := c.Policies[i], c.Policies[j]
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
 	sort.Slice(c.Services, func(i, j int) bool {
 		a, b := c.Services[i], c.Services[j]
 		return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
@@ -191,6 +199,9 @@ func (c *Cluster) Namespace(name string) *Namespace {
 
 // Workload returns the workload printed as key ("ns/name[Kind]"), or nil.
 func (c *Cluster) Workload(key string) *Workload {
+	if c.byKey != nil {
+		return c.byKey[key]
+	}
 	i := sort.Search(len(c.Workloads), func(i int) bool { return c.Workloads[i].Key() >= key })
 	if i < len(c.Workloads) && c.Workloads[i].Key() == key {
 		return c.Workloads[i]
@@ -207,4 +218,15 @@ func warnf(o manifest.Object, format string, args ...any) diag.Diagnostic {
 	d := errorf(o, format, args...)
 	d.Severity = diag.Warning
 	return d
+}
+
+// PoliciesIn returns the policies of namespace ns (a sub-slice; the
+// policies are sorted by namespace and name).
+func (c *Cluster) PoliciesIn(ns string) []*Policy {
+	lo := sort.Search(len(c.Policies), func(i int) bool { return c.Policies[i].Namespace >= ns })
+	hi := lo
+	for hi < len(c.Policies) && c.Policies[hi].Namespace == ns {
+		hi++
+	}
+	return c.Policies[lo:hi]
 }

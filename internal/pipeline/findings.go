@@ -36,7 +36,7 @@ func (inv Inventories) boundaries() []ipset.Range {
 // externalReach lists what each workload may reach outside the cluster.
 func externalReach(res *reach.Result) []inventory.ExternalReach {
 	var out []inventory.ExternalReach
-	for _, c := range res.Connections() {
+	for _, c := range res.ExternalEgress() {
 		if !c.Src.IsExternal() && c.Dst.IsExternal() {
 			out = append(out, inventory.ExternalReach{Workload: c.Src.Workload, Range: c.Dst.External, Conns: c.Conns})
 		}

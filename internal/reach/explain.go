@@ -115,8 +115,8 @@ func Explain(c *model.Cluster, src, dst Endpoint) Explanation {
 // range counts as matched by an ipBlock only when the block holds all of it.
 func direction(c *model.Cluster, w *model.Workload, egress bool, peer *model.Workload, ext ipset.Range) Direction {
 	d := Direction{Workload: w.Key(), Allowed: connset.None()}
-	for _, p := range c.Policies {
-		if p.Namespace != w.Namespace || !p.Subject.Matches(w.Labels) {
+	for _, p := range c.PoliciesIn(w.Namespace) {
+		if !p.Subject.Matches(w.Labels) {
 			continue
 		}
 		if egress && !p.Egress || !egress && !p.Ingress {

@@ -14,6 +14,7 @@
 package render
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -401,10 +402,14 @@ func plainDocuments(t *source.Tree, root string) ([]manifest.Document, []diag.Di
 	var diags []diag.Diagnostic
 	for _, f := range plainFiles(t, root) {
 		data, _ := t.Read(f)
-		if _, err := parseYAML(data); err != nil && strings.Contains(err.Error(), "alias expansion") {
-			return nil, nil, fmt.Errorf("overlay %s: %s: %v", root, f, err)
+		// Only a file with an anchor can hold an alias bomb: skip the extra
+		// parse for the others (the decoder parses every document once).
+		if bytes.IndexByte(data, '&') >= 0 {
+			if _, err := parseYAML(data); err != nil && strings.Contains(err.Error(), "alias expansion") {
+				return nil, nil, fmt.Errorf("overlay %s: %s: %v", root, f, err)
+			}
 		}
-		ds, dg := manifest.Split(f, data)
+		ds, dg := manifest.SplitLazy(f, data)
 		docs = append(docs, ds...)
 		diags = append(diags, dg...)
 	}

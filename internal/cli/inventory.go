@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/reachdiff/reachdiff/internal/diag"
+	"github.com/reachdiff/reachdiff/internal/inventory"
+	"github.com/reachdiff/reachdiff/internal/ipset"
+	"github.com/reachdiff/reachdiff/internal/model"
+	"github.com/reachdiff/reachdiff/internal/reach"
+)
+
+func init() { extraCommands["inventory"] = runInventory }
+
+// runInventory prints the sub-processor disclosure table of one tree: each
+// vendor with what it is for, where, and which workloads reach it, then the
+// undeclared reach and vendor agents.
+func runInventory(ctx context.Context, args []string, env Env) error {
+	fs := newFlags("inventory", env)
+	output := fs.String("output", "markdown", "output format: markdown or json")
+	file := fs.String("inventory", "subprocessors.yaml", "inventory file, relative to PATH")
+	namespace := fs.String("namespace", "", "namespace of objects that have none")
+	loadNone := fs.Bool("load-restrictor-none", false, "let kustomizations read files outside their directory")
+	paths, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := checkOutput(*output, "markdown", "json"); err != nil {
+		return err
+	}
+	if len(paths) != 1 {
+		return usagef("inventory needs one PATH")
+	}
+	var inv *inventory.Inventory
+	data, err := os.ReadFile(filepath.Join(env.path(paths[0]), *file))
+	switch {
+	case err == nil:
+		parsed, diags := inventory.Parse(*file, data)
+		if parsed == nil {
+			printDiagnostics(env, diags)
+			return inputError{fmt.Errorf("inventory %s: %s", *file, firstError(diags))}
+		}
+		printDiagnostics(env, diags)
+		inv = parsed
+	case os.IsNotExist(err):
+		fmt.Fprintf(env.Stderr, "reachdiff: no %s in %s: every external destination is undeclared\n", *file, paths[0])
+	default:
+		return inputError{err}
+	}
+	in, err := loadPaths(ctx, env, paths, loadOptions{LoadNone: *loadNone})
+	if err != nil {
+		return err
+	}
+	cluster := model.Build(in.Objects, model.Options{DefaultNamespace: *namespace})
+	diags := append(in.Diagnostics, cluster.Diagnostics...)
+	if diag.HasErrors(diags) {
+		printDiagnostics(env, diags)
+		return inputError{fmt.Errorf("the input has errors; no answer can be given")}
+	}
+	var bounds []ipset.Range
+	if inv != nil {
+		bounds = inv.Boundaries()
+	}
+	sp := reach.NewSpace([]*model.Cluster{cluster}, bounds)
+	res, err := reach.Evaluate(sp, cluster)
+	if err != nil {
+		return err
+	}
+	var ext []inventory.ExternalReach
+	for _, c := range res.ExternalEgress() {
+		if !c.Src.IsExternal() && c.Dst.IsExternal() {
+			ext = append(ext, inventory.ExternalReach{Workload: c.Src.Workload, Range: c.Dst.External, Conns: c.Conns})
+		}
+	}
+	var ws []inventory.Workload
+	for _, w := range cluster.Workloads {
+		ws = append(ws, inventory.Workload{Name: w.Key(), Namespace: w.Namespace, Images: w.Images})
+	}
+	table := inventory.Disclosure(inv, inv.Classify(ext), inv.Agents(ws, inventory.DefaultCatalogue()))
+	if *output == "json" {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(table)
+	}
+	_, err = io.WriteString(env.Stdout, table.Markdown())
+	return err
+}
