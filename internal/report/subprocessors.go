@@ -30,7 +30,7 @@ func subprocessorLines(s *Subprocessors) []string {
 	}
 	for i := 0; i < len(s.Undeclared); i++ {
 		u := s.Undeclared[i]
-		what := u.Range.String()
+		var what string
 		if u.Any != "" {
 			what = "any external host (" + u.Any + ")"
 		} else {
