@@ -23,6 +23,21 @@ type Diff struct {
 	Gate     *Gate     `json:"gate,omitempty"`
 	// Inventory lists changes to the sub-processor inventory file itself.
 	Inventory []inventory.FieldChange `json:"inventory,omitempty"`
+	// PullRequest names the pull request the report was made for (set by
+	// `reachdiff action`, checked by `reachdiff post`).
+	PullRequest *PullRequest `json:"pullRequest,omitempty"`
+}
+
+// PullRequest identifies the pull request and run a report belongs to.
+type PullRequest struct {
+	Number  int    `json:"number"`
+	Repo    string `json:"repo"` // owner/name of the repository the pull request targets
+	BaseSHA string `json:"baseSha"`
+	HeadSHA string `json:"headSha"`
+	// CommentTag names the sticky comment the report belongs in.
+	CommentTag string `json:"commentTag,omitempty"`
+	// FailOn is the action's fail-on input the conclusion was computed with.
+	FailOn []string `json:"failOn,omitempty"`
 }
 
 // Subprocessors are an overlay's sub-processor findings.
