@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/reachdiff/reachdiff/internal/diag"
 	"github.com/reachdiff/reachdiff/internal/model"
 	"github.com/reachdiff/reachdiff/internal/reach"
@@ -107,6 +109,9 @@ func TestSyntheticIncremental(t *testing.T) {
 			}
 			if !reach.SameResult(inc, full) {
 				t.Fatalf("incremental != full after changes %v", changes)
+			}
+			if d := cmp.Diff(full.Diagnostics(), inc.Diagnostics()); d != "" {
+				t.Fatalf("incremental Diagnostics() differ after changes %v (-full +incremental):\n%s", changes, d)
 			}
 			fd, _ := reach.Compare(br, full)
 			id, _ := reach.Compare(br, inc)

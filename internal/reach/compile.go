@@ -30,8 +30,8 @@ type compiled struct {
 	podIdx labelIndex
 	nsIdx  labelIndex
 
-	podSel map[string]bitset // interned: selector key -> workloads matching it anywhere
-	nsSel  map[string]bitset // interned: selector key -> workloads in matching namespaces
+	podSel map[string]selMemo // interned: selector key -> workloads matching it anywhere
+	nsSel  map[string]selMemo // interned: selector key -> workloads in matching namespaces
 
 	policies []*cpolicy
 	rules    []*crule // by id
@@ -64,13 +64,22 @@ type compiled struct {
 	diags []diag.Diagnostic
 }
 
-// adjacency is a list of rule ids per workload id, in one array.
+// adjacency is a list of rule ids per workload id, in one array, with
+// the lists an incremental compilation replaced in over.
 type adjacency struct {
 	start []int32 // len nw+1
 	list  []int32
+	over  map[int32][]int32
 }
 
-func (a adjacency) of(i int) []int32 { return a.list[a.start[i]:a.start[i+1]] }
+func (a adjacency) of(i int) []int32 {
+	if a.over != nil {
+		if l, ok := a.over[int32(i)]; ok {
+			return l
+		}
+	}
+	return a.list[a.start[i]:a.start[i+1]]
+}
 
 // buildAdjacency calls each twice with an emit function: first to count,
 // then to fill.
@@ -228,8 +237,8 @@ func layout(sp *Space, c *model.Cluster) (*compiled, error) {
 		nsOf:    make([]int, nw),
 		nsIdx:   newLabelIndex(len(c.Namespaces)),
 		nsIndex: map[string]int{},
-		podSel:  map[string]bitset{},
-		nsSel:   map[string]bitset{},
+		podSel:  map[string]selMemo{},
+		nsSel:   map[string]selMemo{},
 		nameIDs: map[nameProto]int{},
 		ingIso:  newBitset(nw),
 		egIso:   newBitset(nw),
@@ -338,26 +347,45 @@ func (k *compiled) podsIn(ni int, s model.Selector) bitset {
 	return b
 }
 
+// selMemo is a selector and what it selects.
+type selMemo struct {
+	sel model.Selector
+	set bitset
+}
+
+// podsAnywhere returns the workloads whose labels match s, in any
+// namespace. Without a label index (an incremental compilation), a
+// selector not seen before is tested on every workload.
 func (k *compiled) podsAnywhere(s model.Selector) bitset {
 	key := s.Key()
-	if b, ok := k.podSel[key]; ok {
-		return b
+	if m, ok := k.podSel[key]; ok {
+		return m.set
 	}
-	b := k.podIdx.match(s, k.present)
-	k.podSel[key] = b
+	var b bitset
+	if k.podIdx.byPair != nil {
+		b = k.podIdx.match(s, k.present)
+	} else {
+		b = newBitset(k.nw)
+		k.present.each(func(i int) {
+			if s.Matches(k.wl[i].Labels) {
+				b.set(i)
+			}
+		})
+	}
+	k.podSel[key] = selMemo{s, b}
 	return b
 }
 
 // podsInNamespaces returns every workload of the namespaces matching s.
 func (k *compiled) podsInNamespaces(s model.Selector) bitset {
 	key := s.Key()
-	if b, ok := k.nsSel[key]; ok {
-		return b
+	if m, ok := k.nsSel[key]; ok {
+		return m.set
 	}
 	nss := k.nsIdx.match(s, k.allNS)
 	b := newBitset(k.nw)
 	nss.each(func(ni int) { b.or(k.nsMembers[ni]) })
-	k.nsSel[key] = b
+	k.nsSel[key] = selMemo{s, b}
 	return b
 }
 
@@ -447,18 +475,26 @@ func (k *compiled) resolveNamed() {
 	if len(k.nameIDs) == 0 {
 		return
 	}
-	for id, w := range k.wl {
-		if w == nil {
+	for id := range k.wl {
+		k.wNamed[id] = k.namedOf(id)
+	}
+}
+
+// namedOf resolves the named ports of workload id.
+func (k *compiled) namedOf(id int) []namedPort {
+	w := k.wl[id]
+	if w == nil {
+		return nil
+	}
+	var out []namedPort
+	for _, cp := range w.Ports {
+		n, ok := k.nameIDs[nameProto{cp.Name, cp.Protocol}]
+		if !ok || slices.ContainsFunc(out, func(np namedPort) bool { return np.id == n }) {
 			continue
 		}
-		for _, cp := range w.Ports {
-			n, ok := k.nameIDs[nameProto{cp.Name, cp.Protocol}]
-			if !ok || slices.ContainsFunc(k.wNamed[id], func(np namedPort) bool { return np.id == n }) {
-				continue
-			}
-			k.wNamed[id] = append(k.wNamed[id], namedPort{id: n, mask: k.sp.portMask(cp.Protocol, cp.Port, cp.Port)})
-		}
+		out = append(out, namedPort{id: n, mask: k.sp.portMask(cp.Protocol, cp.Port, cp.Port)})
 	}
+	return out
 }
 
 // index fills the per-destination and per-source rule lists and the
@@ -487,10 +523,30 @@ func (k *compiled) index() {
 			}
 		}
 	})
+	k.indexEgTo()
+	mw := len(k.sp.allPorts)
+	k.allAcc = make([]uint64, k.nw*mw)
+	for _, cp := range k.policies {
+		for _, r := range cp.egress {
+			if !r.all {
+				continue
+			}
+			for _, s := range cp.subjects {
+				acc := k.allAcc[int(s)*mw : int(s)*mw+mw]
+				for i, w := range r.ports {
+					acc[i] |= w
+				}
+			}
+		}
+	}
+	k.indexEgAllNamed()
+}
+
+func (k *compiled) indexEgTo() {
 	k.egTo = buildAdjacency(k.nw, func(emit func(int, int32)) {
 		for _, cp := range k.policies {
 			for _, r := range cp.egress {
-				if r.all || len(cp.subjects) == 0 {
+				if r.all {
 					continue
 				}
 				id := int32(r.id)
@@ -498,21 +554,15 @@ func (k *compiled) index() {
 			}
 		}
 	})
-	mw := len(k.sp.allPorts)
-	k.allAcc = make([]uint64, k.nw*mw)
+}
+
+func (k *compiled) indexEgAllNamed() {
 	k.egAllNamed = make([][]*crule, len(k.nameIDs))
 	for _, cp := range k.policies {
 		for _, r := range cp.egress {
-			if !r.all {
-				continue
-			}
-			for _, n := range r.named {
-				k.egAllNamed[n] = append(k.egAllNamed[n], r)
-			}
-			for _, s := range cp.subjects {
-				acc := k.allAcc[int(s)*mw : int(s)*mw+mw]
-				for i, w := range r.ports {
-					acc[i] |= w
+			if r.all {
+				for _, n := range r.named {
+					k.egAllNamed[n] = append(k.egAllNamed[n], r)
 				}
 			}
 		}

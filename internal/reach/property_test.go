@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/reachdiff/reachdiff/internal/connset"
 	"github.com/reachdiff/reachdiff/internal/diag"
 	"github.com/reachdiff/reachdiff/internal/ipset"
@@ -114,6 +116,9 @@ func checkIncremental(t *testing.T, data []byte) {
 	}
 	if !reach.SameResult(inc, full) {
 		t.Fatalf("incremental rows differ from full rows bit for bit for %q", data)
+	}
+	if d := cmp.Diff(full.Diagnostics(), inc.Diagnostics()); d != "" {
+		t.Fatalf("incremental Diagnostics() differ from full ones for %q (-full +incremental):\n%s", data, d)
 	}
 	fullDeltas, err := reach.Compare(base, full)
 	if err != nil {

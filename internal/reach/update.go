@@ -1,7 +1,6 @@
 package reach
 
 import (
-	"maps"
 	"slices"
 	"sort"
 
@@ -25,16 +24,15 @@ import (
 // changed egress policies and moved workloads.
 func Update(base *Result, head *model.Cluster) (*Result, error) {
 	sp := base.Space
-	k, err := compile(sp, head)
+	a := base.k
+	k, ch, err := compileFrom(a, head)
 	if err != nil {
 		return nil, err
 	}
-	a := base.k
 	if k.present.equal(a.present) {
 		k.openIn = a.openIn
 	}
 	k.openExt = a.openExt
-	ch := changes(a, k)
 	r := newResult(sp, head, k)
 
 	var inRows, egRows []int
@@ -229,110 +227,6 @@ func (k *compiled) patchEg(row *egRow, d int, cols []int, buf bitset) *egRow {
 		return nil
 	}
 	return out
-}
-
-// change is what differs between two compiled clusters, as sets of ids.
-type change struct {
-	moved  bitset // added, removed or relabelled workloads
-	flip   bitset // moved, and the workloads of relabelled namespaces
-	inRows bitset // destinations whose ingress rows are recomputed
-	egRows bitset // destinations whose egress rows are recomputed
-	extOut bitset // sources whose outgoing external rows are recomputed
-	allEg  bool   // a rule became or stopped being towards every workload
-}
-
-// changes computes what the change from a to b touches.
-func changes(a, b *compiled) change {
-	nw := a.nw
-	ch := change{moved: newBitset(nw), flip: newBitset(nw), inRows: newBitset(nw), egRows: newBitset(nw), extOut: newBitset(nw)}
-	ports := newBitset(nw)
-	for id := 0; id < nw; id++ {
-		wa, wb := a.wl[id], b.wl[id]
-		switch {
-		case wa == nil && wb == nil:
-		case wa == nil || wb == nil || !maps.Equal(wa.Labels, wb.Labels):
-			ch.moved.set(id)
-		case !slices.Equal(wa.Ports, wb.Ports):
-			ports.set(id)
-		}
-	}
-	ch.flip.or(ch.moved)
-	// Namespaces whose labels changed, appeared or disappeared.
-	nsA := map[string]int{}
-	for i, ns := range a.c.Namespaces {
-		nsA[ns.Name] = i
-	}
-	nsB := map[string]int{}
-	for i, ns := range b.c.Namespaces {
-		nsB[ns.Name] = i
-		if j, ok := nsA[ns.Name]; !ok || !maps.Equal(a.c.Namespaces[j].Labels, ns.Labels) {
-			ch.flip.or(b.nsMembers[i])
-			if ok {
-				ch.flip.or(a.nsMembers[j])
-			}
-		}
-	}
-	for i, ns := range a.c.Namespaces {
-		if _, ok := nsB[ns.Name]; !ok {
-			ch.flip.or(a.nsMembers[i])
-		}
-	}
-	// Policies added, removed or changed.
-	touch := func(k *compiled, p *cpolicy) {
-		if p.p.Ingress {
-			ch.inRows.or(p.subject)
-		}
-		if !p.p.Egress {
-			return
-		}
-		ch.extOut.or(p.subject)
-		for _, r := range p.egress {
-			if !r.all {
-				ch.egRows.or(r.peers)
-				continue
-			}
-			for _, n := range r.named {
-				for d, nps := range k.wNamed {
-					if slices.ContainsFunc(nps, func(np namedPort) bool { return np.id == n }) {
-						ch.egRows.set(d)
-					}
-				}
-			}
-		}
-	}
-	pb := make(map[string]*cpolicy, len(b.policies))
-	for _, q := range b.policies {
-		pb[q.p.Key()] = q
-	}
-	seen := make(map[string]bool, len(a.policies))
-	for _, p := range a.policies {
-		key := p.p.Key()
-		seen[key] = true
-		q, ok := pb[key]
-		if ok && samePolicy(p.p, q.p) {
-			for i := range p.egress {
-				if p.egress[i].all != q.egress[i].all {
-					ch.allEg = true
-				}
-			}
-			continue
-		}
-		touch(a, p)
-		if ok {
-			touch(b, q)
-		}
-	}
-	for _, q := range b.policies {
-		if !seen[q.p.Key()] {
-			touch(b, q)
-		}
-	}
-	ch.inRows.or(ch.moved)
-	ch.inRows.or(ports)
-	ch.egRows.or(ch.flip)
-	ch.egRows.or(ports)
-	ch.extOut.or(ch.moved)
-	return ch
 }
 
 // samePolicy compares the semantics of two compiled policies (not where
