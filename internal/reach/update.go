@@ -48,6 +48,7 @@ func Update(base *Result, head *model.Cluster) (*Result, error) {
 	parallel(len(egRows), k, func(sc *scratch, i int) { r.eg[egRows[i]] = k.egRowFor(sc, egRows[i]) })
 
 	flips, moved := ch.flip.list(), ch.moved.list()
+	inCand, egCand := ingressCandidates(a, k, flips), egressCandidates(a, k, moved)
 	memo := map[*Class]Row{}
 	buf := newBitset(len(sp.PortAtoms))
 	k.present.each(func(d int) {
@@ -57,6 +58,8 @@ func Update(base *Result, head *model.Cluster) (*Result, error) {
 			switch {
 			case len(row) > 0 && len(a.openIn) > 0 && &row[0] == &a.openIn[0]:
 				r.in[d] = k.openIn // not isolated, before and after
+			case !inCand.has(d):
+				r.in[d] = row
 			case len(row) > 0:
 				nr, ok := memo[&row[0]]
 				if !ok {
@@ -69,7 +72,10 @@ func Update(base *Result, head *model.Cluster) (*Result, error) {
 			}
 		}
 		if !ch.egRows.has(d) && !ch.allEg {
-			r.eg[d] = k.patchEg(base.eg[d], d, moved, buf)
+			r.eg[d] = base.eg[d]
+			if egCand.has(d) {
+				r.eg[d] = k.patchEg(base.eg[d], d, moved, buf)
+			}
 		}
 		if ch.extOut.has(d) {
 			r.extOut[d] = k.rowExtOut(d)
@@ -78,6 +84,55 @@ func Update(base *Result, head *model.Cluster) (*Result, error) {
 		}
 	})
 	return r, nil
+}
+
+// ingressCandidates returns the destinations whose ingress may allow a
+// flipped workload something, before or after: the subjects of policies
+// with an ingress rule that has one of them among its peers.
+func ingressCandidates(a, k *compiled, flips []int) bitset {
+	out := newBitset(k.nw)
+	for _, kk := range []*compiled{a, k} {
+		for _, p := range kk.policies {
+			if !p.p.Ingress {
+				continue
+			}
+		rules:
+			for _, r := range p.ingress {
+				for _, f := range flips {
+					if r.peers.has(f) {
+						out.or(p.subject)
+						break rules
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// egressCandidates returns the destinations towards which a moved
+// workload may have an egress entry, before or after: the peers of its
+// rules (every destination when an all-destination rule names ports).
+func egressCandidates(a, k *compiled, moved []int) bitset {
+	out := newBitset(k.nw)
+	for _, kk := range []*compiled{a, k} {
+		for _, s := range moved {
+			if !kk.present.has(s) {
+				continue
+			}
+			for _, id := range kk.egFrom.of(s) {
+				r := kk.rules[id]
+				switch {
+				case !r.all:
+					out.or(r.peers)
+				case len(r.named) > 0:
+					out.fill(k.nw)
+					return out
+				}
+			}
+		}
+	}
+	return out
 }
 
 // inMask returns into buf the atoms d's ingress allows workload f (nil
