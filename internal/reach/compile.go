@@ -221,6 +221,7 @@ func compile(sp *Space, c *model.Cluster) (*compiled, error) {
 	for _, p := range c.Policies {
 		k.addPolicy(k.compilePolicy(p, nil))
 	}
+	k.podIdx = labelIndex{} // only selectors of this compilation use it
 	k.resolveNamed()
 	k.index()
 	k.finish()

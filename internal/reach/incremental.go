@@ -34,7 +34,7 @@ func compileFrom(a *compiled, c *model.Cluster) (*compiled, *change, error) {
 	for id := 0; id < nw; id++ {
 		wa, wb := a.wl[id], k.wl[id]
 		switch {
-		case wa == nil && wb == nil:
+		case wa == wb: // absent on both sides, or the same object
 		case wa == nil || wb == nil || !maps.Equal(wa.Labels, wb.Labels):
 			ch.moved.set(id)
 		case !slices.Equal(wa.Ports, wb.Ports):
@@ -82,7 +82,7 @@ func compileFrom(a *compiled, c *model.Cluster) (*compiled, *change, error) {
 		key := q.Key()
 		seen[key] = true
 		p := basePol[key]
-		if p != nil && samePolicy(p.p, q) {
+		if p != nil && (p.p == q || samePolicy(p.p, q)) {
 			if p.p.Source == q.Source && nsSame[k.nsIndex[q.Namespace]] && k.unaffected(a, p, moved, flips, presentSame) {
 				k.addPolicy(p)
 				continue
