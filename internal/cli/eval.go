@@ -25,16 +25,9 @@ func runEval(ctx context.Context, args []string, env Env) error {
 	if len(paths) == 0 {
 		return usagef("eval needs at least one PATH")
 	}
-	in, err := loadPaths(ctx, env, paths, loadOptions{LoadNone: *loadNone})
+	cluster, diags, err := loadCluster(ctx, env, paths, *namespace, loadOptions{LoadNone: *loadNone})
 	if err != nil {
 		return err
-	}
-	cluster := model.Build(in.Objects, model.Options{DefaultNamespace: *namespace})
-	diags := append(in.Diagnostics, cluster.Diagnostics...)
-	diag.Sort(diags)
-	if diag.HasErrors(diags) {
-		printDiagnostics(env, diags)
-		return inputError{fmt.Errorf("the input has errors; no answer can be given")}
 	}
 	sp := reach.NewSpace([]*model.Cluster{cluster}, nil)
 	res, err := reach.Evaluate(sp, cluster)

@@ -7,8 +7,6 @@ import (
 	"strings"
 
 	"github.com/reachdiff/reachdiff/internal/connset"
-	"github.com/reachdiff/reachdiff/internal/diag"
-	"github.com/reachdiff/reachdiff/internal/model"
 	"github.com/reachdiff/reachdiff/internal/reach"
 	"github.com/reachdiff/reachdiff/internal/report"
 )
@@ -38,15 +36,9 @@ func runExplain(ctx context.Context, args []string, env Env) error {
 		}
 		only = &s
 	}
-	in, err := loadPaths(ctx, env, paths, loadOptions{LoadNone: *loadNone})
+	cluster, _, err := loadCluster(ctx, env, paths, *namespace, loadOptions{LoadNone: *loadNone})
 	if err != nil {
 		return err
-	}
-	cluster := model.Build(in.Objects, model.Options{DefaultNamespace: *namespace})
-	diags := append(in.Diagnostics, cluster.Diagnostics...)
-	if diag.HasErrors(diags) {
-		printDiagnostics(env, diags)
-		return inputError{fmt.Errorf("the input has errors; no answer can be given")}
 	}
 	src, err := reach.ParseEndpoint(cluster, *from)
 	if err != nil {

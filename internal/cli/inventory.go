@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/reachdiff/reachdiff/internal/diag"
 	"github.com/reachdiff/reachdiff/internal/inventory"
 	"github.com/reachdiff/reachdiff/internal/ipset"
 	"github.com/reachdiff/reachdiff/internal/model"
@@ -52,15 +51,9 @@ func runInventory(ctx context.Context, args []string, env Env) error {
 	default:
 		return inputError{err}
 	}
-	in, err := loadPaths(ctx, env, paths, loadOptions{LoadNone: *loadNone})
+	cluster, _, err := loadCluster(ctx, env, paths, *namespace, loadOptions{LoadNone: *loadNone})
 	if err != nil {
 		return err
-	}
-	cluster := model.Build(in.Objects, model.Options{DefaultNamespace: *namespace})
-	diags := append(in.Diagnostics, cluster.Diagnostics...)
-	if diag.HasErrors(diags) {
-		printDiagnostics(env, diags)
-		return inputError{fmt.Errorf("the input has errors; no answer can be given")}
 	}
 	var bounds []ipset.Range
 	if inv != nil {

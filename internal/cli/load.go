@@ -8,6 +8,7 @@ import (
 
 	"github.com/reachdiff/reachdiff/internal/diag"
 	"github.com/reachdiff/reachdiff/internal/manifest"
+	"github.com/reachdiff/reachdiff/internal/model"
 	"github.com/reachdiff/reachdiff/internal/render"
 	"github.com/reachdiff/reachdiff/internal/source"
 )
@@ -120,4 +121,21 @@ func enclosingRepo(dir string) (top, rel string) {
 		d = parent
 	}
 	return abs, "."
+}
+
+// loadCluster reads the paths and builds their cluster. Input errors are
+// printed and returned as an input error (exit 2): no answer can be given.
+func loadCluster(ctx context.Context, env Env, paths []string, namespace string, opts loadOptions) (*model.Cluster, []diag.Diagnostic, error) {
+	in, err := loadPaths(ctx, env, paths, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	cluster := model.Build(in.Objects, model.Options{DefaultNamespace: namespace})
+	diags := append(in.Diagnostics, cluster.Diagnostics...)
+	diag.Sort(diags)
+	if diag.HasErrors(diags) {
+		printDiagnostics(env, diags)
+		return nil, nil, inputError{fmt.Errorf("the input has errors; no answer can be given")}
+	}
+	return cluster, diags, nil
 }
