@@ -72,14 +72,15 @@ func compileFrom(a *compiled, c *model.Cluster) (*compiled, *change, error) {
 	k.nameIDs = maps.Clone(a.nameIDs)
 	k.rules = slices.Clone(a.rules)
 	presentSame := k.present.equal(a.present)
-	basePol := make(map[string]*cpolicy, len(a.policies))
+	type polKey struct{ ns, name string }
+	basePol := make(map[polKey]*cpolicy, len(a.policies))
 	for _, p := range a.policies {
-		basePol[p.p.Key()] = p
+		basePol[polKey{p.p.Namespace, p.p.Name}] = p
 	}
 	var changedOld, changedNew, recompiled []*cpolicy
-	seen := make(map[string]bool, len(c.Policies))
+	seen := make(map[polKey]bool, len(c.Policies))
 	for _, q := range c.Policies {
-		key := q.Key()
+		key := polKey{q.Namespace, q.Name}
 		seen[key] = true
 		p := basePol[key]
 		if p != nil && (p.p == q || samePolicy(p.p, q)) {
@@ -109,7 +110,7 @@ func compileFrom(a *compiled, c *model.Cluster) (*compiled, *change, error) {
 		k.addPolicy(cp)
 	}
 	for _, p := range a.policies {
-		if !seen[p.p.Key()] {
+		if !seen[polKey{p.p.Namespace, p.p.Name}] {
 			changedOld = append(changedOld, p)
 		}
 	}

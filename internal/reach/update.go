@@ -48,7 +48,9 @@ func Update(base *Result, head *model.Cluster) (*Result, error) {
 	parallel(len(egRows), k, func(sc *scratch, i int) { r.eg[egRows[i]] = k.egRowFor(sc, egRows[i]) })
 
 	flips, moved := ch.flip.list(), ch.moved.list()
-	inCand, egCand := ingressCandidates(a, k, flips), egressCandidates(a, k, moved)
+	inCand, inBy := ingressCandidates(a, k, flips)
+	egCand, egBy := egressCandidates(a, k, moved)
+	var cols []int
 	memo := map[*Class]Row{}
 	buf := newBitset(len(sp.PortAtoms))
 	k.present.each(func(d int) {
@@ -63,18 +65,18 @@ func Update(base *Result, head *model.Cluster) (*Result, error) {
 			case len(row) > 0:
 				nr, ok := memo[&row[0]]
 				if !ok {
-					nr = k.patchIn(row, d, flips, buf)
+					nr = k.patchIn(row, d, within(cols[:0], flips, inBy, d), buf)
 					memo[&row[0]] = nr
 				}
 				r.in[d] = nr
 			default:
-				r.in[d] = k.patchIn(row, d, flips, buf)
+				r.in[d] = k.patchIn(row, d, within(cols[:0], flips, inBy, d), buf)
 			}
 		}
 		if !ch.egRows.has(d) && !ch.allEg {
 			r.eg[d] = base.eg[d]
 			if egCand.has(d) {
-				r.eg[d] = k.patchEg(base.eg[d], d, moved, buf)
+				r.eg[d] = k.patchEg(base.eg[d], d, within(cols[:0], moved, egBy, d), buf)
 			}
 		}
 		if ch.extOut.has(d) {
@@ -86,37 +88,52 @@ func Update(base *Result, head *model.Cluster) (*Result, error) {
 	return r, nil
 }
 
-// ingressCandidates returns the destinations whose ingress may allow a
-// flipped workload something, before or after: the subjects of policies
-// with an ingress rule that has one of them among its peers.
-func ingressCandidates(a, k *compiled, flips []int) bitset {
-	out := newBitset(k.nw)
-	for _, kk := range []*compiled{a, k} {
-		for _, p := range kk.policies {
-			if !p.p.Ingress {
-				continue
-			}
-		rules:
-			for _, r := range p.ingress {
-				for _, f := range flips {
-					if r.peers.has(f) {
-						out.or(p.subject)
-						break rules
-					}
-				}
-			}
+// within appends to out the ids whose candidate rows hold d.
+func within(out []int, ids []int, by []bitset, d int) []int {
+	for i, id := range ids {
+		if by[i].has(d) {
+			out = append(out, id)
 		}
 	}
 	return out
 }
 
-// egressCandidates returns the destinations towards which a moved
-// workload may have an egress entry, before or after: the peers of its
-// rules (every destination when an all-destination rule names ports).
-func egressCandidates(a, k *compiled, moved []int) bitset {
-	out := newBitset(k.nw)
-	for _, kk := range []*compiled{a, k} {
-		for _, s := range moved {
+// ingressCandidates returns, per flipped workload and in all, the
+// destinations whose ingress may allow it something, before or after: the
+// subjects of policies with an ingress rule that has it among its peers.
+func ingressCandidates(a, k *compiled, flips []int) (bitset, []bitset) {
+	all := newBitset(k.nw)
+	by := make([]bitset, len(flips))
+	for i, f := range flips {
+		by[i] = newBitset(k.nw)
+		for _, kk := range []*compiled{a, k} {
+			for _, p := range kk.policies {
+				if !p.p.Ingress {
+					continue
+				}
+				for _, r := range p.ingress {
+					if r.peers.has(f) {
+						by[i].or(p.subject)
+						break
+					}
+				}
+			}
+		}
+		all.or(by[i])
+	}
+	return all, by
+}
+
+// egressCandidates returns, per moved workload and in all, the
+// destinations towards which it may have an egress entry, before or
+// after: the peers of its rules (every destination when an
+// all-destination rule names ports).
+func egressCandidates(a, k *compiled, moved []int) (bitset, []bitset) {
+	all := newBitset(k.nw)
+	by := make([]bitset, len(moved))
+	for i, s := range moved {
+		by[i] = newBitset(k.nw)
+		for _, kk := range []*compiled{a, k} {
 			if !kk.present.has(s) {
 				continue
 			}
@@ -124,15 +141,15 @@ func egressCandidates(a, k *compiled, moved []int) bitset {
 				r := kk.rules[id]
 				switch {
 				case !r.all:
-					out.or(r.peers)
+					by[i].or(r.peers)
 				case len(r.named) > 0:
-					out.fill(k.nw)
-					return out
+					by[i].fill(k.nw)
 				}
 			}
 		}
+		all.or(by[i])
 	}
-	return out
+	return all, by
 }
 
 // inMask returns into buf the atoms d's ingress allows workload f (nil
