@@ -216,17 +216,14 @@ func WriteDiffJSON(w io.Writer, d *Diff) error {
 	return enc.Encode(d)
 }
 
-// Count fills the summary from the overlays.
+// Count fills the summary from the overlays. A path is a source and a
+// destination workload, or a source and the external ranges it newly
+// reaches alike (as displayed), not each address range apart.
 func (d *Diff) Count() {
 	d.Summary = Summary{Overlays: len(d.Overlays)}
 	for _, o := range d.Overlays {
-		for _, c := range o.Changes {
-			if c.Opened != "" {
-				d.Summary.Opened++
-			}
-			if c.Closed != "" {
-				d.Summary.Closed++
-			}
-		}
+		opened, closed := split(o.Changes)
+		d.Summary.Opened += len(grouped(opened))
+		d.Summary.Closed += len(grouped(closed))
 	}
 }

@@ -41,6 +41,7 @@ func DiffMarkdown(d *Diff) []MarkdownSection {
 			continue
 		}
 		opened, closed := split(o.Changes)
+		opened, closed = grouped(opened), grouped(closed)
 		if subs, ok := o.Subprocessors.(*Subprocessors); len(opened) == 0 && len(closed) == 0 && (!ok || subs.empty()) {
 			out = append(out, MarkdownSection{Name: "overlay:" + o.Path,
 				Text: fmt.Sprintf("\n#### `%s`: no reachability change\n", Escape(o.Path))})
@@ -99,7 +100,6 @@ func JoinMarkdown(ss []MarkdownSection) string {
 func changeTable(cs []Change, what func(Change) string, limit int) string {
 	var b strings.Builder
 	b.WriteString("| Source | Destination | Ports | Was → now | Why |\n|---|---|---|---|---|\n")
-	cs = grouped(cs)
 	for i, c := range cs {
 		if limit > 0 && i == limit {
 			fmt.Fprintf(&b, "\n…and %d more (full list in the job summary and the JSON report).\n", len(cs)-limit)

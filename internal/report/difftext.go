@@ -92,8 +92,9 @@ func writeTextSection(b *strings.Builder, title string, cs []Change, what func(C
 	if len(cs) == 0 {
 		return
 	}
+	cs = grouped(cs)
 	fmt.Fprintf(b, "%s (%d)\n", title, len(cs))
-	for _, c := range grouped(cs) {
+	for _, c := range cs {
 		fmt.Fprintf(b, "  %s => %s : %s", c.Src, c.Dst, what(c))
 		fmt.Fprintf(b, "   [was %s, now %s]", c.Before, c.After)
 		if c.Subprocessor != "" {

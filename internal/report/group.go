@@ -8,35 +8,37 @@ import (
 	"github.com/reachdiff/reachdiff/internal/ipset"
 )
 
-// grouped merges, for display, consecutive changes from one source to
+// grouped merges, for display, the changes from one source to
 // external ranges that changed alike (same connections, owner and causes)
 // into one row whose destination names the whole set: "0.0.0.0/0 except
 // 10.0.0.0/8, 192.0.2.0/24". The JSON report keeps one change per range.
 func grouped(cs []Change) []Change {
 	var out []Change
-	var ranges []ipset.Range
-	flush := func() {
-		if len(ranges) > 1 {
-			out[len(out)-1].Dst = RangeSetString(ranges)
-		}
-		ranges = nil
-	}
+	var ranges [][]ipset.Range // by index in out; nil for workload rows
 	for _, c := range cs {
 		r, err := ipset.ParseRange(c.Dst)
-		if err != nil {
-			flush()
-			out = append(out, c)
+		if err == nil {
+			found := false
+			for i := range out {
+				if ranges[i] != nil && sameDisplay(out[i], c) {
+					ranges[i] = append(ranges[i], r)
+					found = true
+					break
+				}
+			}
+			if found {
+				continue
+			}
+			out, ranges = append(out, c), append(ranges, []ipset.Range{r})
 			continue
 		}
-		if len(ranges) > 0 && sameDisplay(out[len(out)-1], c) {
-			ranges = append(ranges, r)
-			continue
-		}
-		flush()
-		out = append(out, c)
-		ranges = []ipset.Range{r}
+		out, ranges = append(out, c), append(ranges, nil)
 	}
-	flush()
+	for i, rs := range ranges {
+		if len(rs) > 1 {
+			out[i].Dst = RangeSetString(rs)
+		}
+	}
 	return out
 }
 
