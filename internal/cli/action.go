@@ -139,7 +139,7 @@ func runAction(ctx context.Context, args []string, env Env) error {
 		}
 	}
 
-	summary := report.JoinMarkdown(report.DiffMarkdown(d)) + verdictMarkdown(d, policy, -1)
+	summary := summaryMarkdown(d, policy)
 	for _, n := range res.notes {
 		summary += "\n> [!NOTE]\n> " + report.Escape(n) + "\n"
 	}
@@ -470,8 +470,9 @@ func deltaHash(d *report.Diff) string {
 }
 
 // commentSections turns the Markdown report into sections for
-// prcomment.Fit: full tables, then the top paths, then counts only; the
-// heading, the verdict and the link to the full report are always kept.
+// prcomment.Fit: full tables, then the top paths, then counts only. The
+// heading, the verdict, the gate's table (what would make the check pass,
+// at worst its first rows) and the link to the full report are kept.
 func commentSections(d *report.Diff, runURL string) []prcomment.Section {
 	more := moreLink(runURL)
 	policy := failPolicyOf(d)
@@ -481,22 +482,50 @@ func commentSections(d *report.Diff, runURL string) []prcomment.Section {
 		if s.Short != "" {
 			levels = append(levels, strings.TrimSpace(s.Short))
 		}
-		if strings.HasPrefix(s.Name, "opened:") {
+		switch {
+		case strings.HasPrefix(s.Name, "opened:"):
 			title, _, _ := strings.Cut(s.Text, "**Opened**")
 			levels = append(levels, strings.TrimSpace(title+"**Opened**: the paths are listed in "+more+"."))
+		case s.Name == "gate":
+			if short := firstRows(s.Text, maxGateRows); short != s.Text {
+				levels = append(levels, strings.TrimSpace(short))
+			}
 		}
-		sec := prcomment.Section{Levels: levels, More: more, Keep: s.Name == "summary"}
-		out = append(out, sec)
+		keep := s.Name == "summary" || s.Name == "gate"
+		out = append(out, prcomment.Section{Levels: levels, More: more, Keep: keep})
 		if s.Name == "summary" {
-			out = append(out, prcomment.Section{Keep: true, More: more, Levels: []string{
-				strings.TrimSpace(verdictMarkdown(d, policy, -1)),
-				strings.TrimSpace(verdictMarkdown(d, policy, 5)),
-				strings.TrimSpace(verdictMarkdown(d, policy, 0)),
-			}})
+			out = append(out, prcomment.Section{Keep: true, Levels: []string{strings.TrimSpace(verdictMarkdown(d, policy))}})
 		}
 	}
 	out = append(out, prcomment.Section{Keep: true, Levels: []string{"Full report: " + more + "."}})
 	return out
+}
+
+// maxGateRows bounds the gate table of a shortened comment.
+const maxGateRows = 10
+
+// firstRows keeps the header and the first n rows of a Markdown table.
+func firstRows(table string, n int) string {
+	lines := strings.Split(strings.TrimSpace(table), "\n")
+	const header = 2
+	if len(lines) <= header+n {
+		return table
+	}
+	kept := append(lines[:header+n:header+n], fmt.Sprintf("\n…and %d more (see the job summary).", len(lines)-header-n))
+	return strings.Join(kept, "\n") + "\n"
+}
+
+// summaryMarkdown is the job summary: the whole report with the verdict
+// after its heading.
+func summaryMarkdown(d *report.Diff, p failPolicy) string {
+	var b strings.Builder
+	for _, s := range report.DiffMarkdown(d) {
+		b.WriteString(s.Text)
+		if s.Name == "summary" {
+			b.WriteString(verdictMarkdown(d, p))
+		}
+	}
+	return b.String()
 }
 
 // failPolicyOf rebuilds the fail-on policy a report was concluded with.
@@ -513,52 +542,27 @@ func failPolicyOf(d *report.Diff) failPolicy {
 }
 
 // verdictMarkdown says whether the check passes and, when it fails, what
-// would make it pass: each failing violation with its fix, at most limit of
-// them (-1: all), and how to acknowledge the whole delta.
-func verdictMarkdown(d *report.Diff, p failPolicy, limit int) string {
+// would make it pass: the fixes in the gate's table, or an acknowledgement
+// of the whole delta.
+func verdictMarkdown(d *report.Diff, p failPolicy) string {
 	g := d.Gate
 	if g == nil {
 		return ""
 	}
-	var failing []report.Violation
-	for _, v := range g.Violations {
-		if p.fails(v) {
-			failing = append(failing, v)
-		}
-	}
-	var b strings.Builder
-	if g.Conclusion != gate.Failure || len(failing) == 0 {
-		b.WriteString("\n**Check: ✅ passes.**")
+	failing := p.failing(g)
+	if g.Conclusion != gate.Failure || failing == 0 {
+		msg := "\n**Check: ✅ passes.**"
 		if n := len(g.Violations); n > 0 {
-			fmt.Fprintf(&b, " %d finding(s) do not fail it (warnings or acknowledged).", n)
+			msg += fmt.Sprintf(" %d finding(s) below do not fail it (warnings, or acknowledged).", n)
 		}
-		b.WriteString("\n")
-		return b.String()
+		return msg + "\n"
 	}
-	fmt.Fprintf(&b, "\n**Check: ❌ fails**: %d violation(s) fail it. To pass, change the policies, or have a reviewer acknowledge them", len(failing))
+	msg := fmt.Sprintf("\n**Check: ❌ fails**: %d violation(s) fail it. To pass, do what the table's *To pass* column says", failing)
 	if g.DeltaHash != "" {
-		fmt.Fprintf(&b, " (all at once: label the pull request `%s%s`, or add `hash: %s` under `acknowledge` in the gate config)", gate.AckLabelPrefix, report.Escape(g.DeltaHash), report.Escape(g.DeltaHash))
+		h := report.Escape(g.DeltaHash)
+		msg += fmt.Sprintf(", or have a reviewer acknowledge the whole change: label the pull request `%s%s`, or add `hash: %s` under `acknowledge` in the gate config", gate.AckLabelPrefix, h, h)
 	}
-	b.WriteString(".\n")
-	if limit == 0 {
-		return b.String()
-	}
-	b.WriteString("\n")
-	for i, v := range failing {
-		if limit > 0 && i == limit {
-			fmt.Fprintf(&b, "- …and %d more.\n", len(failing)-i)
-			break
-		}
-		fmt.Fprintf(&b, "- `%s`: %s", report.Escape(v.Rule), report.Escape(v.Message))
-		if v.Fix != "" {
-			fmt.Fprintf(&b, " **To pass:** %s", report.Escape(v.Fix))
-		}
-		if v.Hash != "" {
-			fmt.Fprintf(&b, " (hash `%s`)", report.Escape(v.Hash))
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
+	return msg + ".\n"
 }
 
 // statusDescription is the commit status's one line.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -264,6 +265,17 @@ func TestActionStickyComment(t *testing.T) {
 	if r.code != ExitGateFailed {
 		t.Fatalf("action (first run) = exit %d; want %d (the example opens internet egress)\nstderr:\n%s", r.code, ExitGateFailed, r.stderr)
 	}
+	var rep report.Diff
+	data, err := os.ReadFile(r.outputs["report"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatalf("report: %v", err)
+	}
+	// The counts come from the report: the comment, the summary, the
+	// status and the outputs must agree with it.
+	heading := fmt.Sprintf("### reachdiff: %d paths opened, 1 closed", rep.Summary.Opened)
 	reqs := h.gh.requests()
 	wantWrites := []string{"POST " + commentsPath, "POST /repos/Codertocat/Hello-World/statuses/" + head}
 	if diff := cmp.Diff(wantWrites, writes(reqs)); diff != "" {
@@ -286,9 +298,9 @@ func TestActionStickyComment(t *testing.T) {
 		t.Errorf("first comment meta = %+v; want head %s, run %v and a delta hash", parsed.Meta, head, t0)
 	}
 	for _, want := range []string{
-		"### reachdiff: 7 paths opened, 1 closed",
+		heading,
 		"**Check: ❌ fails**",
-		"**To pass:**",
+		"| restrict the rule at policies.yaml:91 to the address ranges the workload needs, or acknowledge with hash 1e7df09b |",
 		"reachdiff-ack:" + parsed.Meta.DeltaHash,
 		"[job summary](https://github.com/Codertocat/Hello-World/actions/runs/4242)",
 	} {
@@ -300,7 +312,7 @@ func TestActionStickyComment(t *testing.T) {
 	st := h.gh.statuses
 	h.gh.mu.Unlock()
 	wantStatus := []map[string]any{{"state": "failure", "context": "reachdiff", "sha": head,
-		"description": "7 opened, 1 closed; gate fails", "target_url": "https://github.com/Codertocat/Hello-World/actions/runs/4242"}}
+		"description": fmt.Sprintf("%d opened, 1 closed; gate fails", rep.Summary.Opened), "target_url": "https://github.com/Codertocat/Hello-World/actions/runs/4242"}}
 	if diff := cmp.Diff(wantStatus, st); diff != "" {
 		t.Errorf("statuses mismatch (-want +got):\n%s", diff)
 	}
@@ -308,11 +320,11 @@ func TestActionStickyComment(t *testing.T) {
 	if r.outputs["report"] == "" || !strings.HasPrefix(r.outputs["report"], h.vars["RUNNER_TEMP"]) {
 		t.Errorf("outputs report = %q; want a file under RUNNER_TEMP %s", r.outputs["report"], h.vars["RUNNER_TEMP"])
 	}
-	wantOut := map[string]string{"opened": "7", "closed": "1", "conclusion": "failure", "comment-url": commentURL, "report": r.outputs["report"]}
+	wantOut := map[string]string{"opened": strconv.Itoa(rep.Summary.Opened), "closed": "1", "conclusion": "failure", "comment-url": commentURL, "report": r.outputs["report"]}
 	if diff := cmp.Diff(wantOut, r.outputs); diff != "" {
 		t.Errorf("outputs mismatch (-want +got):\n%s", diff)
 	}
-	for _, want := range []string{"### reachdiff: 7 paths opened, 1 closed", "**Check: ❌ fails**", "<details><summary>Closed (1)"} {
+	for _, want := range []string{heading, "**Check: ❌ fails**", "<details><summary>Closed (1)"} {
 		if !strings.Contains(r.summary, want) {
 			t.Errorf("job summary lacks %q:\n%s", want, r.summary)
 		}
@@ -325,14 +337,6 @@ func TestActionStickyComment(t *testing.T) {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks annotation %q:\n%s", want, r.stdout)
 		}
-	}
-	var rep report.Diff
-	data, err := os.ReadFile(r.outputs["report"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &rep); err != nil {
-		t.Fatalf("report: %v", err)
 	}
 	wantPR := &report.PullRequest{Number: 2, Repo: prRepo, BaseSHA: base, HeadSHA: head, CommentTag: "default", FailOn: []string{"error"}}
 	if diff := cmp.Diff(wantPR, rep.PullRequest); diff != "" {
@@ -364,9 +368,14 @@ func TestActionStickyComment(t *testing.T) {
 	if diff := cmp.Diff(wantWrites, writes(h.gh.requests())); diff != "" {
 		t.Errorf("new push: writes mismatch (-want +got):\n%s", diff)
 	}
+	var rep2 report.Diff
+	if err := json.Unmarshal(must(os.ReadFile(r.outputs["report"])), &rep2); err != nil {
+		t.Fatalf("report: %v", err)
+	}
+	heading2 := fmt.Sprintf("### reachdiff: %d paths opened", rep2.Summary.Opened)
 	edited, _ := prcomment.Parse("default", h.gh.commentBodies()[firstID])
-	if edited.Meta.HeadSHA != head2 || !strings.Contains(edited.Text, "6 paths opened") {
-		t.Errorf("edited comment = head %s, text:\n%s\nwant head %s and 6 paths opened", edited.Meta.HeadSHA, edited.Text, head2)
+	if rep2.Summary.Opened >= rep.Summary.Opened || edited.Meta.HeadSHA != head2 || !strings.Contains(edited.Text, heading2) {
+		t.Errorf("edited comment = head %s, text:\n%s\nwant head %s and %q (fewer than %d)", edited.Meta.HeadSHA, edited.Text, head2, heading2, rep.Summary.Opened)
 	}
 
 	// 4. The older run (head, earlier clock) finishes late: no overwrite.

@@ -16,9 +16,11 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/reachdiff/reachdiff/internal/actionenv"
+	"github.com/reachdiff/reachdiff/internal/connset"
 	"github.com/reachdiff/reachdiff/internal/gate"
 	"github.com/reachdiff/reachdiff/internal/githubapi"
 	"github.com/reachdiff/reachdiff/internal/inventory"
+	"github.com/reachdiff/reachdiff/internal/ipset"
 	"github.com/reachdiff/reachdiff/internal/prcomment"
 	"github.com/reachdiff/reachdiff/internal/report"
 )
@@ -197,6 +199,78 @@ type overlayIn struct {
 	Subprocessors json.RawMessage `json:"subprocessors,omitempty"`
 }
 
+// subprocessorsIn is report.Subprocessors as the JSON report prints it:
+// ranges and connection sets in their text notation.
+type subprocessorsIn struct {
+	Inventory    string `json:"inventory,omitempty"`
+	HasInventory bool   `json:"hasInventory"`
+	Vendors      []struct {
+		Workload     string `json:"workload"`
+		Subprocessor string `json:"subprocessor"`
+		Change       string `json:"change"`
+		Before       string `json:"before"`
+		After        string `json:"after"`
+	} `json:"vendors"`
+	Undeclared []struct {
+		Range    string   `json:"range"`
+		Workload string   `json:"workload"`
+		Any      string   `json:"any,omitempty"`
+		Conns    string   `json:"conns"`
+		Vendors  []string `json:"vendors,omitempty"`
+	} `json:"undeclared"`
+	UndeclaredAgents []inventory.AgentMatch     `json:"undeclaredAgents"`
+	Stale            []inventory.StaleComponent `json:"stale"`
+	Unverifiable     []inventory.Unverifiable   `json:"unverifiable,omitempty"`
+}
+
+// convert parses the notations back into report.Subprocessors.
+func (in subprocessorsIn) convert() (*report.Subprocessors, error) {
+	out := report.Subprocessors{Inventory: in.Inventory, HasInventory: in.HasInventory,
+		UndeclaredAgents: in.UndeclaredAgents, Stale: in.Stale, Unverifiable: in.Unverifiable}
+	for i, v := range in.Vendors {
+		switch v.Change {
+		case inventory.NewlyReachable, inventory.NoLongerReachable, inventory.PortsChanged:
+		default:
+			return nil, fmt.Errorf("vendors[%d].change %q is not a change", i, v.Change)
+		}
+		before, err := connset.Parse(v.Before)
+		if err != nil {
+			return nil, fmt.Errorf("vendors[%d].before: %w", i, err)
+		}
+		after, err := connset.Parse(v.After)
+		if err != nil {
+			return nil, fmt.Errorf("vendors[%d].after: %w", i, err)
+		}
+		out.Vendors = append(out.Vendors, inventory.VendorDelta{Workload: v.Workload, Subprocessor: v.Subprocessor,
+			Change: v.Change, Before: before, After: after})
+	}
+	for i, u := range in.Undeclared {
+		conns, err := connset.Parse(u.Conns)
+		if err != nil {
+			return nil, fmt.Errorf("undeclared[%d].conns: %w", i, err)
+		}
+		var r ipset.Range
+		switch u.Any {
+		case "IPv4", "IPv6":
+			whole := "0.0.0.0/0"
+			if u.Any == "IPv6" {
+				whole = "::/0"
+			}
+			r, err = ipset.ParseRange(whole)
+		case "":
+			r, err = ipset.ParseRange(u.Range)
+		default:
+			err = fmt.Errorf("any %q: want IPv4 or IPv6", u.Any)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("undeclared[%d]: %w", i, err)
+		}
+		out.Undeclared = append(out.Undeclared, inventory.UndeclaredDelta{Workload: u.Workload, Any: u.Any, Range: r,
+			Conns: conns, Vendors: u.Vendors})
+	}
+	return report.NewSubprocessors(out, inventory.Classification{}), nil
+}
+
 // readReport reads and validates an untrusted JSON report.
 func readReport(path string) (*report.Diff, error) {
 	f, err := os.Open(path)
@@ -222,11 +296,15 @@ func readReport(path string) (*report.Diff, error) {
 		if len(o.Subprocessors) == 0 || string(o.Subprocessors) == "null" {
 			continue
 		}
-		var s report.Subprocessors
-		if err := strictDecode(o.Subprocessors, &s); err != nil {
+		var in subprocessorsIn
+		if err := strictDecode(o.Subprocessors, &in); err != nil {
 			return nil, fmt.Errorf("report %s: overlays[%d].subprocessors: %w", path, i, err)
 		}
-		d.Overlays[i].Subprocessors = report.NewSubprocessors(s, inventory.Classification{})
+		subs, err := in.convert()
+		if err != nil {
+			return nil, fmt.Errorf("report %s: overlays[%d].subprocessors: %w", path, i, err)
+		}
+		d.Overlays[i].Subprocessors = subs
 	}
 	if err := validateReport(&d); err != nil {
 		return nil, fmt.Errorf("report %s: %w", path, err)
