@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,7 +40,16 @@ func gitEnv() []string {
 
 // gitCmd prepares a git command in repoDir.
 func gitCmd(ctx context.Context, repoDir string, args ...string) *exec.Cmd {
-	full := append([]string{"-C", repoDir, "-c", "core.fsmonitor=false"}, args...)
+	// safe.directory: in the Action's container the workspace belongs to
+	// the runner's uid, and GIT_CONFIG_NOSYSTEM hides the image's
+	// /etc/gitconfig; git honours the setting on the command line. Naming
+	// this one directory is safe because only plumbing runs here (no hooks,
+	// no checkout, fsmonitor off).
+	safe := repoDir
+	if abs, err := filepath.Abs(repoDir); err == nil {
+		safe = abs
+	}
+	full := append([]string{"-C", repoDir, "-c", "core.fsmonitor=false", "-c", "safe.directory=" + safe}, args...)
 	cmd := exec.CommandContext(ctx, "git", full...)
 	cmd.Env = gitEnv()
 	return cmd
