@@ -223,3 +223,19 @@ func TestFSAndNewTree(t *testing.T) {
 		t.Errorf("NewTree(../a) error = nil; want an error")
 	}
 }
+
+// TestFromGitOtherOwner: in the Action's container the workspace belongs to
+// another uid; git must still read it (safe.directory on the command line).
+func TestFromGitOtherOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give the repository to another user")
+	}
+	dir := newRepo(t)
+	if out, err := exec.Command("chown", "-R", "nobody", dir).CombinedOutput(); err != nil {
+		t.Skipf("chown: %v %s", err, out)
+	}
+	t.Setenv("HOME", t.TempDir()) // no global safe.directory
+	if _, _, err := FromGit(context.Background(), dir, "HEAD", Limits{}); err != nil {
+		t.Fatalf("FromGit on a repository owned by another user: %v", err)
+	}
+}
