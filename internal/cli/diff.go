@@ -251,8 +251,16 @@ func renderOverlays(ctx context.Context, env Env, sd *sides, patterns []string, 
 			todo = append(todo, r)
 		}
 	}
-	if env.StderrIsTerminal && len(todo) > 1 {
-		fmt.Fprintf(env.Stderr, "rendering %d of %d overlays at both sides\n", len(todo), len(roots))
+	if env.StderrIsTerminal && len(todo) > 0 {
+		fmt.Fprintf(env.Stderr, "rendering %d of %d overlays (the others did not change) at base and head\n", len(todo), len(roots))
+		side := "base"
+		opts.Progress = func(done, total int) {
+			fmt.Fprintf(env.Stderr, "\r  %s: %d/%d overlays rendered", side, done, total)
+			if done == total {
+				fmt.Fprintln(env.Stderr)
+				side = "head"
+			}
+		}
 	}
 	baseRes, err := renderSide(ctx, sd.base, todo, opts)
 	if err != nil {

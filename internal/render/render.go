@@ -44,6 +44,10 @@ type Options struct {
 	LoadRestrictor string
 	// Concurrency bounds the overlays rendered at once; default GOMAXPROCS.
 	Concurrency int
+	// Progress, when set, is called after each overlay is rendered, with
+	// the number done and the total; calls may come from several goroutines
+	// but never at once.
+	Progress func(done, total int)
 }
 
 // Result is the rendering of one overlay.
@@ -114,6 +118,8 @@ func RenderAll(ctx context.Context, t *source.Tree, roots []string, opts Options
 	}
 	sem := make(chan struct{}, n)
 	var wg sync.WaitGroup
+	var progressMu sync.Mutex
+	done := 0
 	for i, r := range unique {
 		wg.Add(1)
 		go func() {
@@ -125,6 +131,12 @@ func RenderAll(ctx context.Context, t *source.Tree, roots []string, opts Options
 				return
 			}
 			results[i], errs[i] = renderOne(t, fs, r, i, restrict, opts)
+			if opts.Progress != nil {
+				progressMu.Lock()
+				done++
+				opts.Progress(done, len(unique))
+				progressMu.Unlock()
+			}
 		}()
 	}
 	wg.Wait()

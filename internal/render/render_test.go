@@ -506,3 +506,27 @@ func TestRenderAllWarningsConcurrent(t *testing.T) {
 		}
 	}
 }
+
+func TestRenderAllProgress(t *testing.T) {
+	tree, err := source.NewTree("test", map[string][]byte{
+		"a/kustomization.yaml": []byte("resources: [cm.yaml]\n"),
+		"a/cm.yaml":            []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"),
+		"b/cm.yaml":            []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []int
+	_, err = RenderAll(context.Background(), tree, []string{"a", "b"}, Options{Progress: func(done, total int) {
+		if total != 2 {
+			t.Errorf("Progress total = %d; want 2", total)
+		}
+		seen = append(seen, done)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 2 || seen[0] != 1 || seen[1] != 2 {
+		t.Errorf("Progress calls = %v; want [1 2]", seen)
+	}
+}
