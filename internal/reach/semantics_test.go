@@ -294,6 +294,26 @@ var semanticsCases = []struct {
 		},
 	},
 	{
+		name:  "an ipBlock selects addresses outside the cluster, never pods",
+		quote: "ipBlock: This selects particular IP CIDR ranges to allow as ingress sources or egress destinations. These should be cluster-external IPs, since Pod IPs are ephemeral and unpredictable.",
+		docs: nsA + deploy("a", "web", "{app: web}", "") + deploy("a", "db", "{app: db}", "") +
+			policy("a", "p", "  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Egress]\n  egress:\n  - to: [{ipBlock: {cidr: 0.0.0.0/0}}]"),
+		onlyDst: "a/db[Deployment]",
+		want:    nil,
+	},
+	{
+		name:  "IPv6 blocks are their own address family",
+		quote: "ipBlock ... cidr is a string representing the IPBlock Valid examples are \"192.168.1.0/24\" or \"2001:db8::/64\"",
+		docs: nsA + deploy("a", "web", "{app: web}", "") +
+			policy("a", "p", "  podSelector: {}\n  policyTypes: [Egress]\n  egress:\n  - to: [{ipBlock: {cidr: 2001:db8::/32, except: [2001:db8:1::/48]}}]\n    ports: [{port: 443}]"),
+		want: []string{
+			"0.0.0.0/0 => a/web[Deployment] : All Connections",
+			"::/0 => a/web[Deployment] : All Connections",
+			"a/web[Deployment] => 2001:db8:2::-2001:db8:ffff:ffff:ffff:ffff:ffff:ffff : TCP 443",
+			"a/web[Deployment] => 2001:db8::/48 : TCP 443",
+		},
+	},
+	{
 		name:  "a named port on egress to an ipBlock matches nothing",
 		quote: "port ... If this is a string, it must be a named port on the pods selected (an external address has no named ports).",
 		docs: nsA + deploy("a", "web", "{app: web}", "[{name: http, containerPort: 8080}]") +
