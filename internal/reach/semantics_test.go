@@ -298,8 +298,10 @@ var semanticsCases = []struct {
 		quote: "ipBlock: This selects particular IP CIDR ranges to allow as ingress sources or egress destinations. These should be cluster-external IPs, since Pod IPs are ephemeral and unpredictable.",
 		docs: nsA + deploy("a", "web", "{app: web}", "") + deploy("a", "db", "{app: db}", "") +
 			policy("a", "p", "  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Egress]\n  egress:\n  - to: [{ipBlock: {cidr: 0.0.0.0/0}}]"),
+		// web's egress reaches every address but not db: only the
+		// outside world (not isolated) may reach db.
 		onlyDst: "a/db[Deployment]",
-		want:    nil,
+		want:    []string{"0.0.0.0/0 => a/db[Deployment] : All Connections"},
 	},
 	{
 		name:  "IPv6 blocks are their own address family",
