@@ -258,7 +258,8 @@ func (p failPolicy) conclusion(g *report.Gate) string {
 // $RUNNER_TEMP when that directory exists (a JavaScript or composite step),
 // else a new directory in the workspace (a Docker action sees RUNNER_TEMP's
 // name but not the directory; the workspace is shared with the host, and a
-// relative path works for actions/upload-artifact), else a temporary
+// relative path works for actions/upload-artifact; the directory is not
+// hidden, because upload-artifact skips hidden files), else a temporary
 // directory. The file is created, never opened through an existing name.
 func writeReportFile(env Env, d *report.Diff) (string, error) {
 	var dir, shown string
@@ -274,7 +275,7 @@ func writeReportFile(env Env, d *report.Diff) (string, error) {
 	if dir == "" {
 		if ws := env.Getenv("GITHUB_WORKSPACE"); ws != "" {
 			var err error
-			if dir, err = os.MkdirTemp(ws, ".reachdiff-"); err != nil {
+			if dir, err = os.MkdirTemp(ws, "reachdiff-report-"); err != nil {
 				return "", fmt.Errorf("report: %w", err)
 			}
 			shown = filepath.Join(filepath.Base(dir), reportFile)

@@ -670,3 +670,22 @@ func TestActionInputErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestActionReportInWorkspace: in the Docker action RUNNER_TEMP names a
+// directory of the host that the container does not have; the report then
+// goes to a new, non-hidden directory of the workspace, named relatively.
+func TestActionReportInWorkspace(t *testing.T) {
+	repo, shas := gitRepo(t, exampleFiles(t, "base"), exampleFiles(t, "head"))
+	h := newActionHarness(t, repo)
+	h.vars["INPUT_COMMENT"] = "off"
+	h.vars["RUNNER_TEMP"] = filepath.Join(t.TempDir(), "not-in-this-container")
+	h.event("pull_request", prEvent(t, "octokit-webhooks/pull_request.opened.payload.json", shas[0], shas[1]))
+	r := h.run(t0, "action")
+	rel := r.outputs["report"]
+	if !regexp.MustCompile(`^reachdiff-report-\d+/reachdiff-report\.json$`).MatchString(rel) {
+		t.Fatalf("outputs report = %q; want reachdiff-report-N/reachdiff-report.json", rel)
+	}
+	if _, err := readReport(filepath.Join(repo, rel)); err != nil {
+		t.Errorf("readReport(workspace/%s) = %v; want the report", rel, err)
+	}
+}
