@@ -11,6 +11,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	npav1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
 
 	"github.com/reachdiff/reachdiff/internal/connset"
 	"github.com/reachdiff/reachdiff/internal/diag"
@@ -36,6 +37,7 @@ func Build(objs []manifest.Object, opts Options) *Cluster {
 	}
 	b.finish()
 	sortCluster(b.c)
+	b.finishTiers()
 	b.c.byKey = b.wByKey
 	return b.c
 }
@@ -79,7 +81,14 @@ func (b *builder) add(o manifest.Object) {
 	}
 	id := o.Kind + "/" + ns + "/" + o.Name
 	if first, dup := b.seen[id]; dup {
-		b.diag(errorf(o, "duplicate object: %s is also defined at %s:%d", ObjectName(o), first.File, first.Line))
+		d := errorf(o, "duplicate object: %s is also defined at %s:%d", ObjectName(o), first.File, first.Line)
+		if o.Kind == "Service" {
+			// A Service only routes Ingress traffic; reachability between
+			// workloads does not depend on it, so the answer stands.
+			d.Severity = diag.Warning
+			d.Message += "; this later definition is ignored"
+		}
+		b.diag(d)
 		return
 	}
 	b.seen[id] = o.Source
@@ -119,6 +128,20 @@ func (b *builder) add(o manifest.Object) {
 			b.c.Policies = append(b.c.Policies, p)
 			b.referenced = append(b.referenced, ns)
 		}
+	case *npav1alpha1.AdminNetworkPolicy:
+		if p, ok := b.compileANP(o, t); ok {
+			b.c.AdminPolicies = append(b.c.AdminPolicies, p)
+		}
+	case *npav1alpha1.BaselineAdminNetworkPolicy:
+		if p, ok := b.compileBANP(o, t); ok {
+			b.c.AdminPolicies = append(b.c.AdminPolicies, p)
+		}
+	case *networkingv1.Ingress:
+		b.addIngress(o, ns, t)
+		b.referenced = append(b.referenced, ns)
+	case *manifest.Route:
+		b.addRoute(o, ns, t)
+		b.referenced = append(b.referenced, ns)
 	default:
 		// Kinds read by later layers (Ingress, AdminNetworkPolicy, ...) are
 		// counted until the model understands them.

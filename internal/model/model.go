@@ -24,6 +24,12 @@ type Cluster struct {
 	Workloads  []*Workload
 	Policies   []*Policy
 	Services   []*Service
+	// AdminPolicies are the AdminNetworkPolicies (by ascending priority,
+	// then name) followed by the BaselineAdminNetworkPolicy.
+	AdminPolicies []*AdminPolicy
+	// Exposures are the Ingresses and Routes, sorted by kind, namespace
+	// and name, with their backends resolved to workloads.
+	Exposures []*Exposure
 	// Ignored counts objects of kinds that do not affect reachability.
 	Ignored map[string]int
 	// Diagnostics found while building, sorted.
