@@ -46,6 +46,20 @@ func Update(base *Result, head *model.Cluster) (*Result, error) {
 	})
 	r.computeIngress(inRows)
 	parallel(len(egRows), k, func(sc *scratch, i int) { r.eg[egRows[i]] = k.egRowFor(sc, egRows[i]) })
+	// Recomputed rows that came out the same stay shared with base.
+	for _, d := range inRows {
+		if equalRows(base.in[d], r.in[d]) {
+			r.in[d] = base.in[d]
+		}
+		if equalRows(base.extIn[d], r.extIn[d]) {
+			r.extIn[d] = base.extIn[d]
+		}
+	}
+	for _, d := range egRows {
+		if equalEg(base.eg[d], r.eg[d]) {
+			r.eg[d] = base.eg[d]
+		}
+	}
 
 	flips, moved := ch.flip.list(), ch.moved.list()
 	inCand, inBy := ingressCandidates(a, k, flips)
@@ -81,6 +95,9 @@ func Update(base *Result, head *model.Cluster) (*Result, error) {
 		}
 		if ch.extOut.has(d) {
 			r.extOut[d] = k.rowExtOut(d)
+			if equalRows(base.extOut[d], r.extOut[d]) {
+				r.extOut[d] = base.extOut[d]
+			}
 		} else {
 			r.extOut[d] = base.extOut[d]
 		}
