@@ -73,6 +73,13 @@ func newFakeGitHub(t errorf) *fakeGitHub {
 	return f
 }
 
+// logTo makes the fake append every request line to file.
+func (f *fakeGitHub) logTo(file string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.logFile = file
+}
+
 // URL is the API URL to put in GITHUB_API_URL.
 func (f *fakeGitHub) URL() string { return f.srv.URL }
 

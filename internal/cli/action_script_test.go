@@ -22,7 +22,7 @@ func TestActionScripts(t *testing.T) {
 		Dir: "testdata/action-script",
 		Setup: func(e *testscript.Env) error {
 			gh := newFakeGitHub(t)
-			gh.logFile = filepath.Join(e.WorkDir, "github.log")
+			gh.logTo(filepath.Join(e.WorkDir, "github.log"))
 			e.Defer(gh.Close)
 			e.Setenv("GITHUB_API_URL", gh.URL())
 			e.Setenv("TESTDATA", testdata)
