@@ -9,6 +9,7 @@ import (
 	npav1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
 
 	"github.com/reachdiff/reachdiff/internal/connset"
+	"github.com/reachdiff/reachdiff/internal/diag"
 	"github.com/reachdiff/reachdiff/internal/ipset"
 	"github.com/reachdiff/reachdiff/internal/manifest"
 )
@@ -325,7 +326,7 @@ func (b *builder) compileAdminRules(o manifest.Object, tier AdminTier, dir strin
 	if len(rules) > maxAdminRules {
 		return nil, fmt.Errorf("spec.%s: %d rules; at most %d are allowed", dir, len(rules), maxAdminRules)
 	}
-	out := make([]AdminRule, 0, len(rules))
+	var out []AdminRule
 	for i, r := range rules {
 		cr, err := b.compileAdminRule(o, tier, dir, i, r)
 		if err != nil {
@@ -455,6 +456,12 @@ func (b *builder) compileAdminPeer(o manifest.Object, p adminPeerIn) (AdminPeer,
 		}
 		set4 = set4.Add(ipset.RangeOf(prefix.Masked()))
 	}
+	// "note that cluster-internal traffic will be checked against the rule
+	// as well" (networks): pod addresses are not modelled, so reachdiff
+	// checks only external addresses against it, as for ipBlock.
+	d := warnf(o, "networks %v: checked against external addresses only; pod and node addresses are not modelled, so cluster-internal traffic to these CIDRs is not matched", p.networks)
+	d.Severity = diag.Info
+	b.diag(d)
 	return AdminPeer{Networks: &set4}, nil
 }
 
