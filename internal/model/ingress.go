@@ -246,6 +246,12 @@ func (b *builder) finishTiers() {
 				p.Priority, prev.Name, prev.Name))
 		}
 	}
+	for _, p := range b.c.AdminPolicies {
+		if !b.selectsAny(p.Subject) {
+			src := manifest.Object{Kind: p.Tier.String(), Name: p.Name, Source: p.Source}
+			b.diag(warnf(src, "spec.subject selects no workload in the input; the policy has no effect here"))
+		}
+	}
 	sort.Slice(b.c.Exposures, func(i, j int) bool {
 		x, y := b.c.Exposures[i], b.c.Exposures[j]
 		if x.Kind != y.Kind {
@@ -258,4 +264,15 @@ func (b *builder) finishTiers() {
 	})
 	b.resolveExposures()
 	diag.Sort(b.c.Diagnostics)
+}
+
+// selectsAny reports whether an admin subject selects some workload.
+func (b *builder) selectsAny(s AdminSubject) bool {
+	for _, w := range b.c.Workloads {
+		ns := b.nsByKey[w.Namespace]
+		if ns != nil && s.Matches(ns.Labels, w.Labels) {
+			return true
+		}
+	}
+	return false
 }
