@@ -41,8 +41,10 @@ type fakeGitHub struct {
 	nextID   int64
 	statuses []map[string]any
 	reviews  []map[string]any
-	log      []string // "METHOD path" of every request, in order
-	logFile  string   // when set, log lines are appended to this file too
+	// minimized are the node ids of comments hidden through GraphQL.
+	minimized []string
+	log       []string // "METHOD path" of every request, in order
+	logFile   string   // when set, log lines are appended to this file too
 
 	// readOnly answers every write with GitHub's 403 "Resource not
 	// accessible by integration".
@@ -195,6 +197,18 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 		f.statuses = append(f.statuses, body)
 		f.mu.Unlock()
 		answer(w, http.StatusCreated, readFixture(f.t, "rest/rest-api-description/status.json"))
+	case r.Method == http.MethodPost && p == "/graphql":
+		body := f.body(r, "query", "variables")
+		q, _ := body["query"].(string)
+		vars, _ := body["variables"].(map[string]any)
+		id, _ := vars["id"].(string)
+		if !strings.Contains(q, "minimizeComment(input: {subjectId: $id, classifier: OUTDATED})") || !strings.HasPrefix(id, "IC_") {
+			f.t.Errorf("graphql: query %q with id %q; want minimizeComment of a comment node", q, id)
+		}
+		f.mu.Lock()
+		f.minimized = append(f.minimized, id)
+		f.mu.Unlock()
+		answer(w, http.StatusOK, `{"data":{"minimizeComment":{"minimizedComment":{"isMinimized":true}}}}`)
 	case r.Method == http.MethodGet && rePull.MatchString(p):
 		n, _ := strconv.Atoi(rePull.FindStringSubmatch(p)[2])
 		f.mu.Lock()
@@ -230,6 +244,8 @@ func (f *fakeGitHub) checkHeaders(r *http.Request) {
 		accept = "application/vnd.github.squirrel-girl-preview"
 	case r.Method == http.MethodPost && reReviews.MatchString(r.URL.Path):
 		accept = "application/vnd.github.comfort-fade-preview+json"
+	case r.URL.Path == "/graphql":
+		accept = "application/vnd.github.v3+json"
 	}
 	for k, want := range map[string]string{
 		"Authorization":        "Bearer " + testToken,

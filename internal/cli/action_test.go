@@ -689,3 +689,64 @@ func TestActionReportInWorkspace(t *testing.T) {
 		t.Errorf("readReport(workspace/%s) = %v; want the report", rel, err)
 	}
 }
+
+// TestActionHideAndNew minimises our earlier comment through GraphQL, then
+// posts a new one; someone else's comment quoting the marker is left alone.
+func TestActionHideAndNew(t *testing.T) {
+	repo, shas := gitRepo(t, exampleFiles(t, "base"), exampleFiles(t, "head"))
+	h := newActionHarness(t, repo)
+	h.vars["INPUT_COMMENT"] = "hide-and-new"
+	old := h.gh.addComment("github-actions[bot]", prcomment.Body{Tag: "default", Meta: prcomment.Meta{HeadSHA: "0123", RunAt: t0.Add(-time.Hour)}, Text: "old"}.Render(), t0.Add(-time.Hour))
+	h.gh.addComment("someone", "> "+prcomment.Marker("default")+"\nwhy?", t0.Add(-time.Minute))
+	h.event("pull_request", prEvent(t, "octokit-webhooks/pull_request.opened.payload.json", shas[0], shas[1]))
+	h.run(t0, "action")
+	want := []string{"GET " + commentsPath, "POST /graphql", "POST " + commentsPath, "POST /repos/Codertocat/Hello-World/statuses/" + shas[1]}
+	if diff := cmp.Diff(want, h.gh.requests()); diff != "" {
+		t.Errorf("requests mismatch (-want +got):\n%s", diff)
+	}
+	h.gh.mu.Lock()
+	defer h.gh.mu.Unlock()
+	if diff := cmp.Diff([]string{"IC_" + itoa(old)}, h.gh.minimized); diff != "" {
+		t.Errorf("minimized mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestCommentSectionsFit builds a report with thousands of opened paths
+// and hundreds of failing violations: the comment stays under the limit,
+// keeps the verdict, the first rows of the gate table and the link.
+func TestCommentSectionsFit(t *testing.T) {
+	d := &report.Diff{Version: 1, Base: "b", Head: "h",
+		PullRequest: &report.PullRequest{Number: 1, HeadSHA: strings.Repeat("a", 40), FailOn: []string{"error"}},
+		Gate:        &report.Gate{Conclusion: "failure", DeltaHash: "0badc0de"}}
+	ov := report.Overlay{Path: "deploy/prod"}
+	for i := 0; i < 3000; i++ {
+		src := fmt.Sprintf("ns%d/app-%d[Deployment]", i%7, i)
+		ov.Changes = append(ov.Changes, report.Change{Src: src, Dst: "0.0.0.0/0", Before: "No Connections", After: "TCP 443", Opened: "TCP 443", Risk: []string{}})
+		if i < 1000 {
+			d.Gate.Violations = append(d.Gate.Violations, report.Violation{Rule: "internet-egress", Severity: "error",
+				Message: src + " can newly reach any external host", Fix: "restrict the rule", Hash: fmt.Sprintf("%08x", i)})
+		}
+	}
+	d.Overlays = []report.Overlay{ov}
+	d.Count()
+	runURL := "https://github.com/o/r/actions/runs/1"
+	full := report.JoinMarkdown(report.DiffMarkdown(d))
+	text := prcomment.Fit(commentSections(d, runURL), prcomment.SafeLimit)
+	if n := prcomment.Len(full); n < 3*prcomment.MaxBody {
+		t.Fatalf("full report is %d characters; the test wants one far over the limit", n)
+	}
+	if n := prcomment.Len(text); n > prcomment.SafeLimit {
+		t.Errorf("Fit(commentSections) = %d characters; want at most %d", n, prcomment.SafeLimit)
+	}
+	for _, want := range []string{
+		"**Check: ❌ fails**: 1000 violation(s) fail it",
+		"`reachdiff-ack:0badc0de`",
+		"| `internet-egress` | error | ns0/app-0[Deployment] can newly reach any external host | restrict the rule |",
+		"…and 990 more (see the job summary).",
+		"Full report: the [job summary](" + runURL + ")",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("Fit(commentSections) lacks %q:\n%.3000s", want, text)
+		}
+	}
+}
