@@ -84,6 +84,10 @@ func runAction(ctx context.Context, args []string, env Env) error {
 	}
 	d, err := computeDiff(ctx, env, f, in.Overlays, newStats(false))
 	if err != nil {
+		// Say it where reviewers look, not only in the log.
+		w := actionenv.NewWriter(a, env.Stdout)
+		_ = w.Annotate("error", "", 0, "reachdiff", err.Error())
+		_, _ = w.AppendSummary("### reachdiff could not compare the revisions\n\n" + report.Escape(err.Error()) + "\n")
 		return err
 	}
 	if d.Gate == nil {

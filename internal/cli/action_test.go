@@ -645,15 +645,17 @@ func TestActionReview(t *testing.T) {
 func TestActionInputErrors(t *testing.T) {
 	repo, shas := gitRepo(t, exampleFiles(t, "base"), exampleFiles(t, "head"))
 	tests := []struct {
-		name    string
-		setup   func(h *actionHarness)
-		wantErr string
+		name        string
+		setup       func(h *actionHarness)
+		wantErr     string
+		wantSummary string // "" when no summary is written
 	}{
 		{"push event", func(h *actionHarness) {
 			h.event("push", []byte(`{"ref":"refs/heads/main"}`))
-		}, `event "push" is not about a pull request`},
-		{"bad boolean", func(h *actionHarness) { h.vars["INPUT_ANNOTATIONS"] = "yes" }, `input annotations: "yes": want true or false`},
-		{"unknown base", func(h *actionHarness) { h.vars["INPUT_BASE-REF"] = "0000000000000000000000000000000000000000" }, "0000000000000000000000000000000000000000"},
+		}, `event "push" is not about a pull request`, ""},
+		{"bad boolean", func(h *actionHarness) { h.vars["INPUT_ANNOTATIONS"] = "yes" }, `input annotations: "yes": want true or false`, ""},
+		{"unknown base", func(h *actionHarness) { h.vars["INPUT_BASE-REF"] = "0000000000000000000000000000000000000000" }, "0000000000000000000000000000000000000000",
+			"### reachdiff could not compare the revisions\n\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -666,6 +668,9 @@ func TestActionInputErrors(t *testing.T) {
 			}
 			if reqs := h.gh.requests(); len(reqs) != 0 {
 				t.Errorf("action (%s) made requests %v; want none", tt.name, reqs)
+			}
+			if !strings.HasPrefix(r.summary, tt.wantSummary) || (tt.wantSummary == "") != (r.summary == "") {
+				t.Errorf("action (%s): job summary = %q; want it to start with %q", tt.name, r.summary, tt.wantSummary)
 			}
 		})
 	}
