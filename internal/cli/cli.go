@@ -48,11 +48,12 @@ var errGateFailed = errors.New("gate failed")
 
 const usage = `usage:
   reachdiff eval    [--output text|json|markdown] [--namespace NS] PATH...
-  reachdiff diff    [--output text|json|markdown] OLD_DIR NEW_DIR
-  reachdiff diff    [--output ...] --base REV [--head REV] [--repo DIR] [OVERLAY...]
+  reachdiff diff    [--output text|json|markdown] [--gate] OLD_DIR NEW_DIR
+  reachdiff diff    [--output ...] [--gate] --base REV [--head REV] [--repo DIR] [OVERLAY...]
   reachdiff explain --from SRC --to DST [--port 443/TCP] PATH
   reachdiff inventory [--output markdown|json] PATH
   reachdiff action  (inside GitHub Actions)
+  reachdiff post    --report FILE  (workflow_run job: posts a fork PR's report)
 `
 
 // Main runs one invocation and returns the process exit code.
