@@ -10,7 +10,9 @@ import (
 // Update derives the result for head from base, recomputing only what the
 // object-level change between base.Cluster and head touches. head must fit
 // base's Space (built over both clusters). Rows that nothing touches stay
-// shared with base, so Compare skips them.
+// shared with base, so Compare skips them; so do recomputed rows that come
+// out the same. head itself is compiled from base's compilation: selectors
+// are re-tested only on moved workloads and unchanged policies are reused.
 //
 // Ingress rows are recomputed for the subjects of changed ingress policies
 // (old and new) and for workloads added, removed, relabelled or whose ports
