@@ -11,6 +11,8 @@ import (
 	"github.com/reachdiff/reachdiff/internal/diag"
 	"github.com/reachdiff/reachdiff/internal/model"
 	"github.com/reachdiff/reachdiff/internal/oracle"
+	"github.com/reachdiff/reachdiff/internal/reach"
+	"github.com/reachdiff/reachdiff/internal/report"
 	"github.com/reachdiff/reachdiff/internal/tiered"
 )
 
@@ -18,6 +20,17 @@ import (
 // disagrees with the oracle, each with the network-policy-api sentence that
 // decides it.
 var tiersExceptions = map[string]string{}
+
+// tieredConns is what runEval would print for a cluster that tiered.Needed:
+// the tiered evaluator's lines as reach.Conn values, so report renders them.
+func tieredConns(c *model.Cluster) []reach.Conn {
+	var conns []reach.Conn
+	for _, l := range tiered.Evaluate(c) {
+		conns = append(conns, reach.Conn{Src: reach.Endpoint{Workload: l.Src.Name, External: l.Src.External},
+			Dst: reach.Endpoint{Workload: l.Dst.Name, External: l.Dst.External}, Conns: l.Conns})
+	}
+	return conns
+}
 
 // TestOracleTiers evaluates every anp, ingress and np case of the oracle
 // that has an expected list with the tiered evaluator and compares the
@@ -43,10 +56,13 @@ func TestOracleTiers(t *testing.T) {
 			if diags := append(in.Diagnostics, cluster.Diagnostics...); diag.HasErrors(diags) {
 				t.Fatalf("load %s: errors in the input:\n%v", dir, diags)
 			}
-			lines := tiered.Lines(cluster)
-			got, err := oracle.ParseList([]byte(strings.Join(lines, "\n")))
+			var out strings.Builder
+			if err := report.EvalText(&out, tieredConns(cluster)); err != nil {
+				t.Fatal(err)
+			}
+			got, err := oracle.ParseList([]byte(out.String()))
 			if err != nil {
-				t.Fatalf("parse our output: %v\n%s", err, strings.Join(lines, "\n"))
+				t.Fatalf("parse our output: %v\n%s", err, out.String())
 			}
 			data, err := os.ReadFile(filepath.Join(oracleDir, c.expected))
 			if err != nil {
@@ -57,7 +73,7 @@ func TestOracleTiers(t *testing.T) {
 				t.Fatalf("parse oracle: %v", err)
 			}
 			if d := oracle.Compare(got, want, oracle.CompareOptions{IgnoreIPv6: true}); len(d) > 0 {
-				t.Errorf("tiered.Lines(%s) differs from the oracle (%d lines):\n%s", c.name, len(d), strings.Join(d, "\n"))
+				t.Errorf("tiered.Evaluate(%s) differs from the oracle (%d lines):\n%s", c.name, len(d), strings.Join(d, "\n"))
 			}
 		})
 	}

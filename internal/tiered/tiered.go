@@ -37,14 +37,36 @@ func (e Endpoint) String() string {
 	return e.External.String()
 }
 
+// Point names one end of a Line: a workload key or IngressController in
+// Name, else the external range.
+type Point struct {
+	Name     string
+	External ipset.Range
+}
+
+// String prints the name, or the range (a CIDR when it is one).
+func (p Point) String() string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return p.External.String()
+}
+
 // Line is one allowed pair: SRC => DST : CONNS.
 type Line struct {
-	Src, Dst string
+	Src, Dst Point
 	Conns    connset.Set
 }
 
 // String prints the line in the format of `reachdiff eval`.
-func (l Line) String() string { return l.Src + " => " + l.Dst + " : " + l.Conns.String() }
+func (l Line) String() string {
+	return l.Src.String() + " => " + l.Dst.String() + " : " + l.Conns.String()
+}
+
+// Needed reports whether c holds objects that only this evaluator models
+// (admin policies, Ingresses, Routes): the bitset evaluator's answer
+// ignores them.
+func Needed(c *model.Cluster) bool { return len(c.AdminPolicies) > 0 || len(c.Exposures) > 0 }
 
 // peer is the other end of a direction: a workload with its namespace's
 // labels, or an external range.
@@ -322,32 +344,33 @@ func Atoms(c *model.Cluster) []ipset.Range {
 // Lines are sorted by source, then destination.
 func Evaluate(c *model.Cluster) []Line {
 	var out []Line
-	add := func(src, dst string, conns connset.Set) {
+	add := func(src, dst Point, conns connset.Set) {
 		if !conns.IsEmpty() {
 			out = append(out, Line{Src: src, Dst: dst, Conns: conns})
 		}
 	}
 	atoms := Atoms(c)
 	for _, s := range c.Workloads {
+		sp := Point{Name: s.Key()}
 		for _, d := range c.Workloads {
 			if s != d {
-				add(s.Key(), d.Key(), Conns(c, Endpoint{Workload: s}, Endpoint{Workload: d}))
+				add(sp, Point{Name: d.Key()}, Conns(c, Endpoint{Workload: s}, Endpoint{Workload: d}))
 			}
 		}
 		for _, r := range mergeAtoms(atoms, func(a ipset.Range) connset.Set {
 			return Conns(c, Endpoint{Workload: s}, Endpoint{External: a})
 		}) {
-			add(s.Key(), r.rng.String(), r.conns)
+			add(sp, Point{External: r.rng}, r.conns)
 		}
 		for _, r := range mergeAtoms(atoms, func(a ipset.Range) connset.Set {
 			return Conns(c, Endpoint{External: a}, Endpoint{Workload: s})
 		}) {
-			add(r.rng.String(), s.Key(), r.conns)
+			add(Point{External: r.rng}, sp, r.conns)
 		}
-		add(IngressController, s.Key(), IngressConns(c, s))
+		add(Point{Name: IngressController}, sp, IngressConns(c, s))
 	}
 	slices.SortFunc(out, func(a, b Line) int {
-		return cmp.Or(cmp.Compare(a.Src, b.Src), cmp.Compare(a.Dst, b.Dst))
+		return cmp.Or(cmp.Compare(a.Src.String(), b.Src.String()), cmp.Compare(a.Dst.String(), b.Dst.String()))
 	})
 	return out
 }

@@ -389,10 +389,10 @@ func TestEvaluateMergesAndSorts(t *testing.T) {
 	lines := Evaluate(c)
 	var webOut, intoWeb []string
 	for _, l := range lines {
-		if l.Src == web && c.Workload(l.Dst) == nil {
+		if l.Src.Name == web && l.Dst.Name == "" {
 			webOut = append(webOut, l.String())
 		}
-		if l.Dst == web && c.Workload(l.Src) == nil {
+		if l.Dst.Name == web && l.Src.Name == "" {
 			intoWeb = append(intoWeb, l.String())
 		}
 	}
@@ -413,8 +413,18 @@ func TestEvaluateMergesAndSorts(t *testing.T) {
 	}
 	for i := 1; i < len(lines); i++ {
 		a, b := lines[i-1], lines[i]
-		if a.Src > b.Src || a.Src == b.Src && a.Dst >= b.Dst {
+		if a.Src.String() > b.Src.String() || a.Src == b.Src && a.Dst.String() >= b.Dst.String() {
 			t.Errorf("Evaluate not sorted: %q before %q", a, b)
 		}
+	}
+}
+
+func TestNeeded(t *testing.T) {
+	if Needed(build(t)) {
+		t.Errorf("Needed(NetworkPolicy-only cluster) = true; want false")
+	}
+	c := build(t, banp(subjectA, "  ingress:\n  - {action: Deny, "+fromB+"}\n"))
+	if !Needed(c) {
+		t.Errorf("Needed(cluster with a BaselineAdminNetworkPolicy) = false; want true")
 	}
 }
