@@ -47,12 +47,18 @@ apiVersion: v1
 kind: Pod
 metadata: {name: cache, namespace: b, labels: {app: cache}}
 spec: {containers: [{name: c}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: agent, namespace: b, labels: {app: agent}}
+spec: {hostNetwork: true, containers: [{name: c}]}
 `
 
 const (
 	web   = "a/web[Pod]"
 	db    = "b/db[Pod]"
 	cache = "b/cache[Pod]"
+	agent = "b/agent[Pod]"
 )
 
 // build decodes YAML documents into a cluster, failing on input errors.
@@ -287,6 +293,13 @@ func TestConns(t *testing.T) {
 			doc:  "Pods is used to select pods via namespace AND pod selectors. (AdminNetworkPolicySubject.pods)",
 			docs: []string{anp("p", 1, "{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: db}}}}", "  ingress:\n  - {name: deny, action: Deny, from: [{namespaces: {}}]}\n")},
 			want: map[string]string{web + " => " + db: "No Connections", web + " => " + cache: "All Connections"},
+		},
+		{
+			name: "host-networked pods are neither subjects nor peers",
+			doc: "Note that host-networked pods are not included in subject selection. (AdminNetworkPolicySpec.subject); " +
+				"Note that host-networked pods are not included in this type of peer. (AdminNetworkPolicyIngressPeer.namespaces)",
+			docs: []string{anp("p", 1, "{namespaces: {}}", "  ingress:\n  - {name: deny, action: Deny, from: [{namespaces: {}}]}\n")},
+			want: map[string]string{web + " => " + agent: "All Connections", agent + " => " + web: "All Connections", db + " => " + web: "No Connections"},
 		},
 		{
 			name: "subject web, egress to the internet denied by baseline",
