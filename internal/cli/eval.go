@@ -5,9 +5,11 @@ import (
 	"fmt"
 
 	"github.com/reachdiff/reachdiff/internal/diag"
+	"github.com/reachdiff/reachdiff/internal/ipset"
 	"github.com/reachdiff/reachdiff/internal/model"
 	"github.com/reachdiff/reachdiff/internal/reach"
 	"github.com/reachdiff/reachdiff/internal/report"
+	"github.com/reachdiff/reachdiff/internal/tiered"
 )
 
 func runEval(ctx context.Context, args []string, env Env) error {
@@ -37,6 +39,9 @@ func runEval(ctx context.Context, args []string, env Env) error {
 	diags = append(diags, res.Diagnostics()...)
 	diag.Sort(diags)
 	conns := res.Connections()
+	if tiered.Needed(cluster) {
+		conns = tieredConns(cluster)
+	}
 	switch *output {
 	case "json":
 		return report.WriteEvalJSON(env.Stdout, conns, diags)
@@ -57,4 +62,28 @@ func printDiagnostics(env Env, diags []diag.Diagnostic) {
 		}
 		fmt.Fprintln(env.Stderr, d.String())
 	}
+}
+
+// tieredConns evaluates a cluster with AdminNetworkPolicies or Ingress/Route
+// exposures per pair (ANP > NetworkPolicy > BANP, and the ingress
+// controller). IPv6 ranges are printed, as by the bitset engine, only when
+// some input mentions one.
+func tieredConns(c *model.Cluster) []reach.Conn {
+	showV6 := false
+	for _, a := range tiered.Atoms(c) {
+		if !a.Is4() && a != ipset.All6() {
+			showV6 = true
+		}
+	}
+	var out []reach.Conn
+	for _, l := range tiered.Evaluate(c) {
+		src := reach.Endpoint{Workload: l.Src.Name, External: l.Src.External}
+		dst := reach.Endpoint{Workload: l.Dst.Name, External: l.Dst.External}
+		if !showV6 && (src.IsExternal() && !src.External.Is4() || dst.IsExternal() && !dst.External.Is4()) {
+			continue
+		}
+		out = append(out, reach.Conn{Src: src, Dst: dst, Conns: l.Conns})
+	}
+	reach.SortConns(out)
+	return out
 }

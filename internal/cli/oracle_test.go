@@ -50,12 +50,12 @@ func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	return out.String(), errb.String(), code
 }
 
-// TestOracleNP runs every np-tier case with an expected list through
-// `reachdiff eval` and compares the connections semantically.
-func TestOracleNP(t *testing.T) {
+// TestOracleEval runs every np, anp and ingress-tier case with an expected
+// list through `reachdiff eval` and compares the connections semantically.
+func TestOracleEval(t *testing.T) {
 	n := 0
 	for _, c := range readOracleIndex(t) {
-		if c.tier != "np" || c.expected == "-" {
+		if c.tier != "np" && c.tier != "anp" && c.tier != "ingress" || c.expected == "-" {
 			continue
 		}
 		n++
@@ -84,8 +84,8 @@ func TestOracleNP(t *testing.T) {
 			}
 		})
 	}
-	if n < 45 {
-		t.Fatalf("only %d np cases with expected lists found", n)
+	if n < 80 {
+		t.Fatalf("only %d cases with expected lists found", n)
 	}
 }
 

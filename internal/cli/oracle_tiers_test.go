@@ -11,26 +11,13 @@ import (
 	"github.com/reachdiff/reachdiff/internal/diag"
 	"github.com/reachdiff/reachdiff/internal/model"
 	"github.com/reachdiff/reachdiff/internal/oracle"
-	"github.com/reachdiff/reachdiff/internal/reach"
 	"github.com/reachdiff/reachdiff/internal/report"
-	"github.com/reachdiff/reachdiff/internal/tiered"
 )
 
 // tiersExceptions are anp/ingress cases where reachdiff deliberately
 // disagrees with the oracle, each with the network-policy-api sentence that
 // decides it.
 var tiersExceptions = map[string]string{}
-
-// tieredConns is what runEval would print for a cluster that tiered.Needed:
-// the tiered evaluator's lines as reach.Conn values, so report renders them.
-func tieredConns(c *model.Cluster) []reach.Conn {
-	var conns []reach.Conn
-	for _, l := range tiered.Evaluate(c) {
-		conns = append(conns, reach.Conn{Src: reach.Endpoint{Workload: l.Src.Name, External: l.Src.External},
-			Dst: reach.Endpoint{Workload: l.Dst.Name, External: l.Dst.External}, Conns: l.Conns})
-	}
-	return conns
-}
 
 // TestOracleTiers evaluates every anp, ingress and np case of the oracle
 // that has an expected list with the tiered evaluator and compares the

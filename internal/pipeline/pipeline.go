@@ -15,6 +15,7 @@ import (
 	"github.com/reachdiff/reachdiff/internal/model"
 	"github.com/reachdiff/reachdiff/internal/reach"
 	"github.com/reachdiff/reachdiff/internal/report"
+	"github.com/reachdiff/reachdiff/internal/tiered"
 )
 
 // Overlay is one overlay's rendered documents at base and head.
@@ -148,6 +149,13 @@ func runOverlay(dec *manifest.Decoder, ov Overlay, opts Options) (OverlayResult,
 	// Head diagnostics are what the reviewer can act on; base ones were
 	// already there.
 	res.Diagnostics = append(append(ov.Diagnostics, headDiags...), head.Diagnostics()...)
+	if tiered.Needed(res.Base) || tiered.Needed(res.Head) {
+		// Said loudly: a change to an AdminNetworkPolicy would otherwise
+		// look like "no reachability change".
+		res.Diagnostics = append(res.Diagnostics, diag.Diagnostic{Severity: diag.Warning,
+			Message: "this overlay has AdminNetworkPolicies, BaselineAdminNetworkPolicies, Ingresses or Routes: " +
+				"diff compares NetworkPolicy reachability only so far; `reachdiff eval` evaluates every tier"})
+	}
 	diag.Sort(res.Diagnostics)
 	return res, nil
 }
