@@ -168,6 +168,9 @@ func computeDiff(ctx context.Context, env Env, f diffFlags, pos []string, st *st
 		}
 		return nil, err
 	}
+	// Sub-processor findings and the gate are part of the report phase.
+	done = st.phase("report")
+	defer done()
 	return pipeline.Report(sd.base.Label(), sd.head.Label(), results, findings), nil
 }
 
