@@ -133,6 +133,28 @@ type Rule struct {
 	Ports    []PortSpec
 }
 
+// Conns is the connection set the rule allows towards dst, which holds the
+// named ports (nil for an external destination, which has none).
+func (r Rule) Conns(dst *Workload) connset.Set {
+	if r.AllPorts {
+		return connset.All()
+	}
+	out := connset.None()
+	for _, ps := range r.Ports {
+		if ps.Name == "" {
+			out = out.Union(connset.Ports(ps.Protocol, ps.Lo, ps.Hi))
+			continue
+		}
+		if dst == nil {
+			continue
+		}
+		if port, ok := dst.NamedPort(ps.Name, ps.Protocol); ok {
+			out = out.Union(connset.Ports(ps.Protocol, port, port))
+		}
+	}
+	return out
+}
+
 // Peer is one entry of from/to: pods (selected by namespace and pod
 // selectors) or an IP block.
 type Peer struct {

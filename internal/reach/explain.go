@@ -138,7 +138,7 @@ func direction(c *model.Cluster, w *model.Workload, egress bool, peer *model.Wor
 			if egress {
 				portHolder = peer
 			}
-			conns := RulePorts(r, portHolder)
+			conns := r.Conns(portHolder)
 			if conns.IsEmpty() {
 				continue
 			}
@@ -190,26 +190,4 @@ func containsRange(s ipset.Set, r ipset.Range) bool {
 		}
 	}
 	return false
-}
-
-// RulePorts is the connection set a rule allows towards a destination that
-// holds named ports (dst nil for an external destination).
-func RulePorts(r model.Rule, dst *model.Workload) connset.Set {
-	if r.AllPorts {
-		return connset.All()
-	}
-	out := connset.None()
-	for _, ps := range r.Ports {
-		if ps.Name == "" {
-			out = out.Union(connset.Ports(ps.Protocol, ps.Lo, ps.Hi))
-			continue
-		}
-		if dst == nil {
-			continue
-		}
-		if port, ok := dst.NamedPort(ps.Name, ps.Protocol); ok {
-			out = out.Union(connset.Ports(ps.Protocol, port, port))
-		}
-	}
-	return out
 }

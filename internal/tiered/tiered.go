@@ -251,7 +251,7 @@ func npDirection(c *model.Cluster, w *model.Workload, egress bool, p peer, portH
 		}
 		for _, r := range rules {
 			if npPeerMatches(np, r, p) {
-				allowed = allowed.Union(rulePorts(r, portHolder))
+				allowed = allowed.Union(r.Conns(portHolder))
 			}
 		}
 	}
@@ -285,28 +285,6 @@ func npPeerMatches(np *model.Policy, r model.Rule, p peer) bool {
 		}
 	}
 	return false
-}
-
-// rulePorts is what a NetworkPolicy rule allows towards dst (nil when dst
-// is external): named ports resolve against the destination's containers.
-func rulePorts(r model.Rule, dst *model.Workload) connset.Set {
-	if r.AllPorts {
-		return connset.All()
-	}
-	out := connset.None()
-	for _, ps := range r.Ports {
-		if ps.Name == "" {
-			out = out.Union(connset.Ports(ps.Protocol, ps.Lo, ps.Hi))
-			continue
-		}
-		if dst == nil {
-			continue
-		}
-		if port, ok := dst.NamedPort(ps.Name, ps.Protocol); ok {
-			out = out.Union(connset.Ports(ps.Protocol, port, port))
-		}
-	}
-	return out
 }
 
 // Atoms splits the external address space at every CIDR and except of
