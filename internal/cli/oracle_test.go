@@ -89,7 +89,23 @@ func TestOracleEval(t *testing.T) {
 	}
 }
 
-// TestOracleDiffPairs runs every diff pair of np-tier cases through
+// oracleDiffExceptions are diff pairs where reachdiff deliberately
+// disagrees with the oracle, with the Kubernetes rule that decides it.
+var oracleDiffExceptions = map[string]string{
+	// The Ingress names port 8080 of Service frontend-external, whose only
+	// port is 80 (targetPort 8080). The oracle routes the ingress controller
+	// to frontend on 8080 anyway; reachdiff does not, and warns that the
+	// backend names a port the Service lacks. Kubernetes API reference,
+	// ServiceBackendPort: "number is the numerical port number (e.g. 80) on
+	// the Service."
+	"onlineboutique_workloads__onlineboutique_workloads_with_ingress": "Ingress backend port 8080 is not a port of the Service (ServiceBackendPort.number: \"the numerical port number (e.g. 80) on the Service\")",
+}
+
+// evaluated are the oracle tiers reachdiff evaluates (multinet is out of
+// scope).
+var evaluated = map[string]bool{"np": true, "anp": true, "ingress": true}
+
+// TestOracleDiffPairs runs every diff pair of np, anp and ingress cases through
 // `reachdiff diff OLD NEW --output json` and compares with the oracle's diff
 // semantically (external ranges split into common pieces).
 func TestOracleDiffPairs(t *testing.T) {
@@ -106,12 +122,15 @@ func TestOracleDiffPairs(t *testing.T) {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		cols := strings.Split(sc.Text(), "\t")
-		if len(cols) < 4 || cols[0] == "old" || tiers[cols[0]] != "np" || tiers[cols[1]] != "np" {
+		if len(cols) < 4 || cols[0] == "old" || !evaluated[tiers[cols[0]]] || !evaluated[tiers[cols[1]]] {
 			continue
 		}
 		old, cur, expected := cols[0], cols[1], cols[3]
 		n++
 		t.Run(old+"__"+cur, func(t *testing.T) {
+			if why, ok := oracleDiffExceptions[old+"__"+cur]; ok {
+				t.Skip(why)
+			}
 			d := diffJSON(t, filepath.Join(oracleDir, "manifests", old), filepath.Join(oracleDir, "manifests", cur))
 			var got []oracle.DiffLine
 			for _, o := range d.Overlays {
@@ -138,8 +157,8 @@ func TestOracleDiffPairs(t *testing.T) {
 			}
 		})
 	}
-	if n < 10 {
-		t.Fatalf("only %d np diff pairs found", n)
+	if n < 20 {
+		t.Fatalf("only %d diff pairs found", n)
 	}
 }
 

@@ -139,22 +139,31 @@ func runOverlay(dec *manifest.Decoder, ov Overlay, opts Options) (OverlayResult,
 	res.BaseResult, res.HeadResult = base, head
 
 	done = opts.phase("diff")
-	deltas, err := reach.Compare(base, head)
-	if err != nil {
+	tiers := tiered.Needed(res.Base) || tiered.Needed(res.Head)
+	var deltas []reach.Delta
+	if tiers {
+		// Admin policy tiers and ingress exposures: per pair, until the
+		// bitset engine evaluates them.
+		deltas = tieredDeltas(res.Base, res.Head, showIPv6(res.Base, res.Head))
+	} else if deltas, err = reach.Compare(base, head); err != nil {
 		return res, err
 	}
 	res.Changes = diff.Changes(res.Base, res.Head, deltas)
+	if tiers {
+		extra := adminCauses(res.Base, res.Head)
+		for i := range res.Changes {
+			res.Changes[i].Causes = append(res.Changes[i].Causes, extra...)
+		}
+	}
 	done()
 
 	// Head diagnostics are what the reviewer can act on; base ones were
 	// already there.
 	res.Diagnostics = append(append(ov.Diagnostics, headDiags...), head.Diagnostics()...)
-	if tiered.Needed(res.Base) || tiered.Needed(res.Head) {
-		// Said loudly: a change to an AdminNetworkPolicy would otherwise
-		// look like "no reachability change".
-		res.Diagnostics = append(res.Diagnostics, diag.Diagnostic{Severity: diag.Warning,
-			Message: "this overlay has AdminNetworkPolicies, BaselineAdminNetworkPolicies, Ingresses or Routes: " +
-				"diff compares NetworkPolicy reachability only so far; `reachdiff eval` evaluates every tier"})
+	if tiers {
+		res.Diagnostics = append(res.Diagnostics, diag.Diagnostic{Severity: diag.Info,
+			Message: "AdminNetworkPolicies, BaselineAdminNetworkPolicies, Ingresses or Routes: evaluated per pair, " +
+				"not incrementally; causes name the admin policies that changed"})
 	}
 	diag.Sort(res.Diagnostics)
 	return res, nil
