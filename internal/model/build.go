@@ -24,7 +24,7 @@ import (
 func Build(objs []manifest.Object, opts Options) *Cluster {
 	b := builder{
 		opts:    opts,
-		c:       &Cluster{Ignored: map[string]int{}},
+		c:       &Cluster{Ignored: map[string]int{}, compiled: map[any]compiledObject{}},
 		seen:    map[string]manifest.Source{},
 		nsByKey: map[string]*Namespace{},
 		wByKey:  map[string]*Workload{},
@@ -32,6 +32,7 @@ func Build(objs []manifest.Object, opts Options) *Cluster {
 	if b.opts.DefaultNamespace == "" {
 		b.opts.DefaultNamespace = "default"
 	}
+	b.c.defaultNamespace = b.opts.DefaultNamespace
 	for _, o := range objs {
 		b.add(o)
 	}
@@ -55,6 +56,37 @@ type builder struct {
 }
 
 func (b *builder) diag(d diag.Diagnostic) { b.c.Diagnostics = append(b.c.Diagnostics, d) }
+
+// compiledObject is what one decoded object compiled to, with the
+// diagnostics compiling it gave, for Options.Reuse.
+type compiledObject struct {
+	obj    any // *Workload or *Policy
+	source manifest.Source
+	diags  []diag.Diagnostic
+}
+
+// reused returns what the Reuse cluster compiled from the same decoded
+// object (same Typed pointer at the same place, same default namespace),
+// replaying its diagnostics.
+func (b *builder) reused(o manifest.Object) (compiledObject, bool) {
+	r := b.opts.Reuse
+	if r == nil || r.defaultNamespace != b.opts.DefaultNamespace {
+		return compiledObject{}, false
+	}
+	// The same object at another line (a document above it changed) is
+	// compiled again: diagnostics and causes point at lines.
+	c, ok := r.compiled[o.Typed]
+	if !ok || c.source != o.Source {
+		return compiledObject{}, false
+	}
+	b.c.Diagnostics = append(b.c.Diagnostics, c.diags...)
+	return c, true
+}
+
+// remember records what o compiled to, and the diagnostics from index start.
+func (b *builder) remember(o manifest.Object, obj any, start int) {
+	b.c.compiled[o.Typed] = compiledObject{obj: obj, source: o.Source, diags: append([]diag.Diagnostic(nil), b.c.Diagnostics[start:]...)}
+}
 
 func (b *builder) namespaceOf(o manifest.Object) string {
 	if o.Namespace != "" {
@@ -124,9 +156,16 @@ func (b *builder) add(o manifest.Object) {
 	case *corev1.Service:
 		b.addService(o, ns, t)
 	case *networkingv1.NetworkPolicy:
+		if r, ok := b.reused(o); ok {
+			b.c.Policies = append(b.c.Policies, r.obj.(*Policy))
+			b.referenced = append(b.referenced, ns)
+			return
+		}
+		start := len(b.c.Diagnostics)
 		if p, ok := b.compilePolicy(o, ns, t); ok {
 			b.c.Policies = append(b.c.Policies, p)
 			b.referenced = append(b.referenced, ns)
+			b.remember(o, p, start)
 		}
 	case *npav1alpha1.AdminNetworkPolicy:
 		if p, ok := b.compileANP(o, t); ok {
@@ -189,12 +228,18 @@ func (b *builder) addPod(o manifest.Object, ns string, p *corev1.Pod) {
 type metav1OwnerRef struct{ name, kind string }
 
 func (b *builder) addWorkload(o manifest.Object, ns, kind string, tmpl *corev1.PodTemplateSpec) {
-	w := templateWorkload(o, ns, o.Name, kind, tmpl)
+	var w *Workload
+	if r, ok := b.reused(o); ok {
+		w = r.obj.(*Workload)
+	} else {
+		w = templateWorkload(o, ns, o.Name, kind, tmpl)
+	}
 	key := w.Key()
 	if _, ok := b.wByKey[key]; ok {
 		b.diag(errorf(o, "duplicate workload %s", key))
 		return
 	}
+	b.remember(o, w, len(b.c.Diagnostics))
 	b.wByKey[key] = w
 	b.c.Workloads = append(b.c.Workloads, w)
 	b.referenced = append(b.referenced, ns)

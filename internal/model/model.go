@@ -36,6 +36,10 @@ type Cluster struct {
 	Diagnostics []diag.Diagnostic
 
 	byKey map[string]*Workload
+	// compiled maps decoded objects (Typed pointers) to what they compiled
+	// to, for a later Build with Options.Reuse.
+	compiled         map[any]compiledObject
+	defaultNamespace string
 }
 
 // Namespace is a namespace and its labels.
@@ -189,6 +193,12 @@ type Options struct {
 	// DefaultNamespace is the namespace of objects that have none ("default"
 	// when empty), as `kubectl apply -n` would set it.
 	DefaultNamespace string
+	// Reuse, when set, is a cluster built earlier from objects some of which
+	// are the same decoded objects (a caching decoder returns the same Typed
+	// pointer for an unchanged document): what they compiled to is reused
+	// as is, so an incremental evaluation recognises unchanged workloads and
+	// policies by pointer instead of comparing them field by field.
+	Reuse *Cluster
 }
 
 // ObjectName prints an object for diagnostics: "Kind ns/name".

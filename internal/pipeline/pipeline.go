@@ -107,7 +107,11 @@ func runOverlay(dec *manifest.Decoder, ov Overlay, opts Options) (OverlayResult,
 	headObjs, headDiags := dec.DecodeAll(ov.Head)
 	mopts := model.Options{DefaultNamespace: opts.DefaultNamespace}
 	res.Base = model.Build(baseObjs, mopts)
-	res.Head = model.Build(headObjs, mopts)
+	// Unchanged documents decode to the same objects: head reuses what they
+	// compiled to at base, which the incremental evaluator recognises.
+	hopts := mopts
+	hopts.Reuse = res.Base
+	res.Head = model.Build(headObjs, hopts)
 	done()
 	baseDiags = append(baseDiags, res.Base.Diagnostics...)
 	headDiags = append(headDiags, res.Head.Diagnostics...)

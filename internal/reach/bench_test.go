@@ -26,7 +26,8 @@ func benchClusters(b *testing.B, workloads, policies, namespaces, changes int) (
 		return bc, nil
 	}
 	head, _ := synth.Mutate(base, 2, changes)
-	hc := model.Build(head.Objects, model.Options{})
+	// As in the pipeline: unchanged objects compile to the same model values.
+	hc := model.Build(head.Objects, model.Options{Reuse: bc})
 	if diag.HasErrors(hc.Diagnostics) {
 		b.Fatalf("synthetic head has errors: %v", hc.Diagnostics[:1])
 	}
@@ -93,7 +94,11 @@ func TestSyntheticIncremental(t *testing.T) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			base := synth.Generate(synth.Config{Seed: seed, Workloads: 300, Policies: 120, Namespaces: 20})
 			head, changes := synth.Mutate(base, seed+10, 8)
-			bc, hc := model.Build(base.Objects, model.Options{}), model.Build(head.Objects, model.Options{})
+			bc := model.Build(base.Objects, model.Options{})
+			hc := model.Build(head.Objects, model.Options{})
+			// The pipeline builds head reusing base's compiled objects; the
+			// incremental result must not depend on it.
+			hcReuse := model.Build(head.Objects, model.Options{Reuse: bc})
 			sp := reach.NewSpace([]*model.Cluster{bc, hc}, nil)
 			br, err := reach.Evaluate(sp, bc)
 			if err != nil {
@@ -117,6 +122,23 @@ func TestSyntheticIncremental(t *testing.T) {
 			id, _ := reach.Compare(br, inc)
 			if deltaText(fd) != deltaText(id) {
 				t.Fatalf("Compare(base, incremental) differs from Compare(base, full) after changes %v", changes)
+			}
+			incReuse, err := reach.Update(br, hcReuse)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reach.SameResult(incReuse, full) {
+				t.Fatalf("incremental from a head reusing base's objects != full after changes %v", changes)
+			}
+			if d := cmp.Diff(full.Diagnostics(), incReuse.Diagnostics()); d != "" {
+				t.Fatalf("Diagnostics() with reuse differ after changes %v (-full +reuse):\n%s", changes, d)
+			}
+			rd, _ := reach.Compare(br, incReuse)
+			if deltaText(fd) != deltaText(rd) {
+				t.Fatalf("Compare(base, incremental with reuse) differs from Compare(base, full) after changes %v", changes)
+			}
+			if d := cmp.Diff(hc.Diagnostics, hcReuse.Diagnostics); d != "" {
+				t.Fatalf("Build with Reuse changed the model diagnostics (-fresh +reuse):\n%s", d)
 			}
 		})
 	}
