@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/reachdiff/reachdiff/internal/diag"
-	"github.com/reachdiff/reachdiff/internal/ipset"
 	"github.com/reachdiff/reachdiff/internal/model"
 	"github.com/reachdiff/reachdiff/internal/reach"
 	"github.com/reachdiff/reachdiff/internal/report"
@@ -69,12 +68,7 @@ func printDiagnostics(env Env, diags []diag.Diagnostic) {
 // controller). IPv6 ranges are printed, as by the bitset engine, only when
 // some input mentions one.
 func tieredConns(c *model.Cluster) []reach.Conn {
-	showV6 := false
-	for _, a := range tiered.Atoms(c) {
-		if !a.Is4() && a != ipset.All6() {
-			showV6 = true
-		}
-	}
+	showV6 := tiered.MentionsIPv6(c)
 	var out []reach.Conn
 	for _, l := range tiered.Evaluate(c) {
 		src := reach.Endpoint{Workload: l.Src.Name, External: l.Src.External}

@@ -11,6 +11,7 @@ import (
 	"github.com/reachdiff/reachdiff/internal/inventory"
 	"github.com/reachdiff/reachdiff/internal/ipset"
 	"github.com/reachdiff/reachdiff/internal/model"
+	"github.com/reachdiff/reachdiff/internal/pipeline"
 	"github.com/reachdiff/reachdiff/internal/reach"
 )
 
@@ -64,17 +65,8 @@ func runInventory(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	var ext []inventory.ExternalReach
-	for _, c := range res.ExternalEgress() {
-		if !c.Src.IsExternal() && c.Dst.IsExternal() {
-			ext = append(ext, inventory.ExternalReach{Workload: c.Src.Workload, Range: c.Dst.External, Conns: c.Conns})
-		}
-	}
-	var ws []inventory.Workload
-	for _, w := range cluster.Workloads {
-		ws = append(ws, inventory.Workload{Name: w.Key(), Namespace: w.Namespace, Images: w.Images})
-	}
-	table := inventory.Disclosure(inv, inv.Classify(ext), inv.Agents(ws, inventory.DefaultCatalogue()))
+	table := inventory.Disclosure(inv, inv.Classify(pipeline.ExternalReach(res)),
+		inv.Agents(pipeline.AgentWorkloads(cluster), inventory.DefaultCatalogue()))
 	if *output == "json" {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")

@@ -237,14 +237,7 @@ func (c *Cluster) Namespace(name string) *Namespace {
 
 // Workload returns the workload printed as key ("ns/name[Kind]"), or nil.
 func (c *Cluster) Workload(key string) *Workload {
-	if c.byKey != nil {
-		return c.byKey[key]
-	}
-	i := sort.Search(len(c.Workloads), func(i int) bool { return c.Workloads[i].Key() >= key })
-	if i < len(c.Workloads) && c.Workloads[i].Key() == key {
-		return c.Workloads[i]
-	}
-	return nil
+	return c.byKey[key]
 }
 
 func errorf(o manifest.Object, format string, args ...any) diag.Diagnostic {

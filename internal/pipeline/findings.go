@@ -33,8 +33,9 @@ func (inv Inventories) boundaries() []ipset.Range {
 	return out
 }
 
-// externalReach lists what each workload may reach outside the cluster.
-func externalReach(res *reach.Result) []inventory.ExternalReach {
+// ExternalReach lists what each workload may reach outside the cluster,
+// in the inventory's terms.
+func ExternalReach(res *reach.Result) []inventory.ExternalReach {
 	var out []inventory.ExternalReach
 	for _, c := range res.ExternalEgress() {
 		if !c.Src.IsExternal() && c.Dst.IsExternal() {
@@ -44,7 +45,9 @@ func externalReach(res *reach.Result) []inventory.ExternalReach {
 	return out
 }
 
-func agentWorkloads(c *model.Cluster) []inventory.Workload {
+// AgentWorkloads lists the workloads and their images for catalogue
+// matching.
+func AgentWorkloads(c *model.Cluster) []inventory.Workload {
 	out := make([]inventory.Workload, 0, len(c.Workloads))
 	for _, w := range c.Workloads {
 		out = append(out, inventory.Workload{Name: w.Key(), Namespace: w.Namespace, Images: w.Images})
@@ -56,10 +59,10 @@ func agentWorkloads(c *model.Cluster) []inventory.Workload {
 // (or no longer) reachable per workload, newly undeclared external reach,
 // and vendor agents running in head that the inventory does not declare.
 func subprocessors(inv Inventories, r *OverlayResult) *report.Subprocessors {
-	base := inv.Base.Classify(externalReach(r.BaseResult))
-	head := inv.Head.Classify(externalReach(r.HeadResult))
+	base := inv.Base.Classify(ExternalReach(r.BaseResult))
+	head := inv.Head.Classify(ExternalReach(r.HeadResult))
 	rd := inventory.DiffReach(base, head)
-	agents := inv.Head.Agents(agentWorkloads(r.Head), inventory.DefaultCatalogue())
+	agents := inv.Head.Agents(AgentWorkloads(r.Head), inventory.DefaultCatalogue())
 	return report.NewSubprocessors(report.Subprocessors{
 		Inventory:        inv.File,
 		HasInventory:     inv.Head != nil,

@@ -148,7 +148,7 @@ func runOverlay(dec *manifest.Decoder, ov Overlay, opts Options) (OverlayResult,
 	if tiers {
 		// Admin policy tiers and ingress exposures: per pair, until the
 		// bitset engine evaluates them.
-		deltas = tieredDeltas(res.Base, res.Head, showIPv6(res.Base, res.Head))
+		deltas = tieredDeltas(res.Base, res.Head, tiered.MentionsIPv6(res.Base) || tiered.MentionsIPv6(res.Head))
 	} else if deltas, err = reach.Compare(base, head); err != nil {
 		return res, err
 	}

@@ -122,19 +122,6 @@ func tieredDeltas(base, head *model.Cluster, showV6 bool) []reach.Delta {
 	return out
 }
 
-// showIPv6 says whether either cluster mentions an IPv6 range (else IPv6
-// pieces are left out, as the bitset engine does).
-func showIPv6(cs ...*model.Cluster) bool {
-	for _, c := range cs {
-		for _, a := range tiered.Atoms(c) {
-			if !a.Is4() && a != ipset.All6() {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // adminCauses names the admin policies (and exposures) that differ between
 // base and head: the causes of changes the NetworkPolicy explanation does not
 // account for.

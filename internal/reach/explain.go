@@ -158,7 +158,7 @@ func peerMatches(c *model.Cluster, p *model.Policy, r model.Rule, peer *model.Wo
 	}
 	for _, pr := range r.Peers {
 		if pr.IPBlock != nil {
-			if peer == nil && containsRange(pr.IPBlock.Set, ext) {
+			if peer == nil && pr.IPBlock.Set.ContainsRange(ext) {
 				return true
 			}
 			continue
@@ -177,15 +177,6 @@ func peerMatches(c *model.Cluster, p *model.Policy, r model.Rule, peer *model.Wo
 			}
 		}
 		if pr.PodSel == nil || pr.PodSel.Matches(peer.Labels) {
-			return true
-		}
-	}
-	return false
-}
-
-func containsRange(s ipset.Set, r ipset.Range) bool {
-	for _, x := range s.Ranges() {
-		if x.ContainsRange(r) {
 			return true
 		}
 	}

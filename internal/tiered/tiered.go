@@ -385,3 +385,16 @@ func mergeAtoms(atoms []ipset.Range, f func(ipset.Range) connset.Set) []rangeCon
 	}
 	return out
 }
+
+// MentionsIPv6 reports whether a cluster names an IPv6 range (NetworkPolicy
+// ipBlock or admin policy networks). Without one, IPv6 reach mirrors the
+// rules that allow every peer, and reports leave it out, like the bitset
+// engine does.
+func MentionsIPv6(c *model.Cluster) bool {
+	for _, a := range Atoms(c) {
+		if !a.Is4() && a != ipset.All6() {
+			return true
+		}
+	}
+	return false
+}
