@@ -51,8 +51,12 @@ func (a AdminAction) String() string { return actionNames[a] }
 // compiled for evaluation. Both are cluster scoped.
 type AdminPolicy struct {
 	Name string
+	// Kind is AdminNetworkPolicy, BaselineAdminNetworkPolicy or
+	// ClusterNetworkPolicy (v1alpha2, either tier).
+	Kind string
 	Tier AdminTier
-	// Priority orders admin-tier policies (lower first); 0 for baseline.
+	// Priority orders the policies of a tier (lower first); 0 for a
+	// BaselineAdminNetworkPolicy.
 	Priority int32
 	Source   manifest.Source
 	Subject  AdminSubject
@@ -63,7 +67,7 @@ type AdminPolicy struct {
 }
 
 // Key prints the policy as "AdminNetworkPolicy name".
-func (p *AdminPolicy) Key() string { return p.Tier.String() + " " + p.Name }
+func (p *AdminPolicy) Key() string { return p.Kind + " " + p.Name }
 
 // AdminSubject selects the pods an admin policy applies to.
 type AdminSubject struct {
@@ -105,6 +109,9 @@ type AdminPeer struct {
 	// Nodes is set for a `nodes` peer (egress only). Node addresses are not
 	// modelled, so such a peer matches nothing.
 	Nodes *Selector
+	// Domains is set for a ClusterNetworkPolicy `domainNames` peer (egress,
+	// Accept rules only): it matches domain endpoints, never addresses.
+	Domains []DomainPattern
 }
 
 // MatchesPod reports whether the peer selects a pod with podLabels in a
@@ -183,7 +190,10 @@ func sortAdminPolicies(ps []*AdminPolicy) {
 		if a.Priority != b.Priority {
 			return a.Priority < b.Priority
 		}
-		return a.Name < b.Name
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Kind < b.Kind
 	})
 }
 
@@ -221,7 +231,7 @@ func (b *builder) compileANP(o manifest.Object, anp *npav1alpha1.AdminNetworkPol
 	if anp.Spec.Priority < 0 || anp.Spec.Priority > maxAdminPriority {
 		return fail("spec.priority: %d is outside 0-%d", anp.Spec.Priority, maxAdminPriority)
 	}
-	p := &AdminPolicy{Name: anp.Name, Tier: TierAdmin, Priority: anp.Spec.Priority, Source: o.Source}
+	p := &AdminPolicy{Name: anp.Name, Kind: "AdminNetworkPolicy", Tier: TierAdmin, Priority: anp.Spec.Priority, Source: o.Source}
 	var err error
 	if p.Subject, err = compileAdminSubject(anp.Spec.Subject); err != nil {
 		return fail("spec.subject: %v", err)
@@ -260,7 +270,7 @@ func (b *builder) compileBANP(o manifest.Object, banp *npav1alpha1.BaselineAdmin
 	if banp.Name != "default" {
 		return fail("metadata.name: a BaselineAdminNetworkPolicy must be named \"default\", not %q", banp.Name)
 	}
-	p := &AdminPolicy{Name: banp.Name, Tier: TierBaseline, Source: o.Source}
+	p := &AdminPolicy{Name: banp.Name, Kind: "BaselineAdminNetworkPolicy", Tier: TierBaseline, Source: o.Source}
 	var err error
 	if p.Subject, err = compileAdminSubject(banp.Spec.Subject); err != nil {
 		return fail("spec.subject: %v", err)

@@ -67,14 +67,14 @@ spec:
 	nets := ipset.Set{}.Add(ipset.RangeOf(mustPrefix(t, "198.51.100.0/24"))).Add(ipset.RangeOf(mustPrefix(t, "203.0.113.0/24")))
 	want := []*AdminPolicy{
 		{
-			Name: "early", Tier: TierAdmin, Priority: 3, Source: manifest.Source{File: "test.yaml", Line: 21},
+			Name: "early", Kind: "AdminNetworkPolicy", Tier: TierAdmin, Priority: 3, Source: manifest.Source{File: "test.yaml", Line: 21},
 			Subject: AdminSubject{NamespaceSel: *sel(Requirement{Key: "team", Op: In, Values: []string{"a"}}),
 				PodSel: sel(Requirement{Key: "app", Op: In, Values: []string{"web"}})},
 			Ingress: []AdminRule{{Index: 0, Action: ActionAllow, AllPorts: true,
 				Peers: []AdminPeer{{NamespaceSel: &everything, PodSel: sel(Requirement{Key: "app", Op: In, Values: []string{"db"}})}}}},
 		},
 		{
-			Name: "late", Tier: TierAdmin, Priority: 20, Source: manifest.Source{File: "test.yaml", Line: 3},
+			Name: "late", Kind: "AdminNetworkPolicy", Tier: TierAdmin, Priority: 20, Source: manifest.Source{File: "test.yaml", Line: 3},
 			Subject: AdminSubject{NamespaceSel: Everything},
 			Ingress: []AdminRule{{Index: 0, Name: "pass-monitoring", Action: ActionPass,
 				Peers: []AdminPeer{{NamespaceSel: sel(Requirement{Key: "team", Op: In, Values: []string{"mon"}})}},
@@ -84,7 +84,7 @@ spec:
 				Peers: []AdminPeer{{Networks: &nets}, {Nodes: &everything}}}},
 		},
 		{
-			Name: "default", Tier: TierBaseline, Source: manifest.Source{File: "test.yaml", Line: 31},
+			Name: "default", Kind: "BaselineAdminNetworkPolicy", Tier: TierBaseline, Source: manifest.Source{File: "test.yaml", Line: 31},
 			Subject: AdminSubject{NamespaceSel: Everything},
 			Egress:  []AdminRule{{Index: 0, Action: ActionDeny, AllPorts: true, Peers: []AdminPeer{{NamespaceSel: &everything}}}},
 		},

@@ -240,15 +240,15 @@ func (b *builder) finishTiers() {
 	sortAdminPolicies(b.c.AdminPolicies)
 	for i := 1; i < len(b.c.AdminPolicies); i++ {
 		prev, p := b.c.AdminPolicies[i-1], b.c.AdminPolicies[i]
-		if p.Tier == TierAdmin && prev.Tier == TierAdmin && p.Priority == prev.Priority {
-			src := manifest.Object{Kind: "AdminNetworkPolicy", Name: p.Name, Source: p.Source}
-			b.diag(warnf(src, "priority %d is also the priority of AdminNetworkPolicy %s: the API leaves the order undefined; reachdiff checks %s first (names in order)",
-				p.Priority, prev.Name, prev.Name))
+		if p.Tier == prev.Tier && p.Priority == prev.Priority && (p.Tier == TierAdmin || p.Kind == "ClusterNetworkPolicy") {
+			src := manifest.Object{Kind: p.Kind, Name: p.Name, Source: p.Source}
+			b.diag(warnf(src, "priority %d is also the priority of %s: the API leaves the order undefined; reachdiff checks %s first (names in order)",
+				p.Priority, prev.Key(), prev.Name))
 		}
 	}
 	for _, p := range b.c.AdminPolicies {
 		if !b.selectsAny(p.Subject) {
-			src := manifest.Object{Kind: p.Tier.String(), Name: p.Name, Source: p.Source}
+			src := manifest.Object{Kind: p.Kind, Name: p.Name, Source: p.Source}
 			b.diag(warnf(src, "spec.subject selects no workload in the input; the policy has no effect here"))
 		}
 	}

@@ -24,9 +24,15 @@ type Cluster struct {
 	Workloads  []*Workload
 	Policies   []*Policy
 	Services   []*Service
-	// AdminPolicies are the AdminNetworkPolicies (by ascending priority,
-	// then name) followed by the BaselineAdminNetworkPolicy.
+	// AdminPolicies are the admin tier (AdminNetworkPolicies and Admin
+	// ClusterNetworkPolicies by ascending priority, then name), followed by
+	// the baseline tier (the BaselineAdminNetworkPolicy and Baseline
+	// ClusterNetworkPolicies, likewise ordered).
 	AdminPolicies []*AdminPolicy
+	// CiliumPolicies are the CiliumNetworkPolicies and
+	// CiliumClusterwideNetworkPolicies, sorted by namespace (clusterwide
+	// first) and name.
+	CiliumPolicies []*CiliumPolicy
 	// Exposures are the Ingresses and Routes, sorted by kind, namespace
 	// and name, with their backends resolved to workloads.
 	Exposures []*Exposure
