@@ -1,13 +1,16 @@
-// Package tiered computes reachability pair by pair through the policy
-// tiers: AdminNetworkPolicy, then NetworkPolicy, then
-// BaselineAdminNetworkPolicy, plus the ingress controller's reach through
-// Ingresses and Routes. It is slow and plain on purpose: a reference.
+// Package tiered computes reachability through the policy tiers, pair by
+// pair: the admin tier (AdminNetworkPolicy, Admin ClusterNetworkPolicy),
+// then NetworkPolicy together with Cilium policies, then the baseline tier
+// (BaselineAdminNetworkPolicy, Baseline ClusterNetworkPolicy), plus the
+// ingress controller's reach through Ingresses and Routes and egress to
+// DNS names (Cilium toFQDNs, ClusterNetworkPolicy domainNames).
+//
+// Evaluate computes a cluster whole; Update derives a head result from a
+// base result by recomputing only the rows and columns of the workloads a
+// change touches.
 package tiered
 
 import (
-	"cmp"
-	"slices"
-
 	"github.com/reachdiff/reachdiff/internal/connset"
 	"github.com/reachdiff/reachdiff/internal/ipset"
 	"github.com/reachdiff/reachdiff/internal/model"
@@ -22,35 +25,51 @@ const IngressController = "{ingress-controller}"
 // it never collides with a real one.
 const controllerNamespace = "{ingress-controller}"
 
-// Endpoint is one end of a connection: a workload, or (when Workload is
-// nil) an external address range.
+// DomainSuffix marks a domain endpoint in printed lines: "api.stripe.com[FQDN]".
+const DomainSuffix = "[FQDN]"
+
+// Endpoint is one end of a connection: a workload, a domain name (egress
+// only), or (when both are nil) an external address range.
 type Endpoint struct {
 	Workload *model.Workload
+	Domain   *model.DomainPattern
 	External ipset.Range
 }
 
-// String prints the workload key or the range (a CIDR when it is one).
+// String prints the workload key, the domain, or the range (a CIDR when it
+// is one).
 func (e Endpoint) String() string {
-	if e.Workload != nil {
+	switch {
+	case e.Workload != nil:
 		return e.Workload.Key()
+	case e.Domain != nil:
+		return e.Domain.Text + DomainSuffix
 	}
 	return e.External.String()
 }
 
 // Point names one end of a Line: a workload key or IngressController in
-// Name, else the external range.
+// Name, a domain in Domain, else the external range.
 type Point struct {
 	Name     string
+	Domain   string
 	External ipset.Range
 }
 
-// String prints the name, or the range (a CIDR when it is one).
+// String prints the name, the domain with DomainSuffix, or the range (a
+// CIDR when it is one).
 func (p Point) String() string {
-	if p.Name != "" {
+	switch {
+	case p.Name != "":
 		return p.Name
+	case p.Domain != "":
+		return p.Domain + DomainSuffix
 	}
 	return p.External.String()
 }
+
+// IsExternal reports whether the point is an address range.
+func (p Point) IsExternal() bool { return p.Name == "" && p.Domain == "" }
 
 // Line is one allowed pair: SRC => DST : CONNS.
 type Line struct {
@@ -64,51 +83,52 @@ func (l Line) String() string {
 }
 
 // Needed reports whether c holds objects that only this evaluator models
-// (admin policies, Ingresses, Routes): the bitset evaluator's answer
-// ignores them.
-func Needed(c *model.Cluster) bool { return len(c.AdminPolicies) > 0 || len(c.Exposures) > 0 }
+// (admin policies, Cilium policies, Ingresses, Routes): the bitset
+// evaluator's answer ignores them.
+func Needed(c *model.Cluster) bool {
+	return len(c.AdminPolicies) > 0 || len(c.CiliumPolicies) > 0 || len(c.Exposures) > 0
+}
 
 // peer is the other end of a direction: a workload with its namespace's
-// labels, or an external range.
+// labels, a domain, or an external range. A domain peer also carries ext:
+// the address range that stands for the domain's unknown addresses (see
+// domainStandIn).
 type peer struct {
 	w        *model.Workload
 	nsLabels map[string]string
+	domain   *model.DomainPattern
 	ext      ipset.Range
-}
-
-func workloadPeer(c *model.Cluster, w *model.Workload) peer {
-	return peer{w: w, nsLabels: namespaceLabels(c, w.Namespace)}
-}
-
-func namespaceLabels(c *model.Cluster, ns string) map[string]string {
-	if n := c.Namespace(ns); n != nil {
-		return n.Labels
-	}
-	return map[string]string{model.NamespaceNameLabel: ns}
 }
 
 // Conns is what src may open to dst: the source's egress verdict and the
 // destination's ingress verdict, both per port. An external end has no
 // verdict of its own; two external ends, or a workload with itself, have
-// no connection.
+// no connection. A domain is only ever a destination.
 func Conns(c *model.Cluster, src, dst Endpoint) connset.Set {
-	if src.Workload == nil && dst.Workload == nil || src.Workload != nil && src.Workload == dst.Workload {
+	return newIndex(c).conns(src, dst)
+}
+
+func (x *index) conns(src, dst Endpoint) connset.Set {
+	if src.Workload == nil && dst.Workload == nil || src.Workload != nil && src.Workload == dst.Workload || src.Domain != nil {
 		return connset.None()
 	}
 	out := connset.All()
 	if src.Workload != nil {
 		p := peer{ext: dst.External}
-		if dst.Workload != nil {
-			p = workloadPeer(c, dst.Workload)
+		switch {
+		case dst.Workload != nil:
+			p = x.workloadPeer(dst.Workload)
+		case dst.Domain != nil:
+			p = peer{domain: dst.Domain, ext: x.domainStandIn}
 		}
-		out = out.Intersect(direction(c, src.Workload, true, p))
+		out = out.Intersect(x.direction(src.Workload, true, p))
 	}
 	if dst.Workload != nil {
 		p := peer{ext: src.External}
 		if src.Workload != nil {
-			p = workloadPeer(c, src.Workload)
+			p = x.workloadPeer(src.Workload)
 		}
-		out = out.Intersect(direction(c, dst.Workload, false, p))
+		out = out.Intersect(x.direction(dst.Workload, false, p))
 	}
 	return out
 }
@@ -120,8 +140,12 @@ func Conns(c *model.Cluster, src, dst Endpoint) connset.Set {
 // of its own (labelled only kubernetes.io/metadata.name), whose egress is
 // not restricted.
 func IngressConns(c *model.Cluster, w *model.Workload) connset.Set {
+	return newIndex(c).ingressConns(w)
+}
+
+func (x *index) ingressConns(w *model.Workload) connset.Set {
 	exposed := connset.None()
-	for _, e := range c.Exposures {
+	for _, e := range x.c.Exposures {
 		for _, t := range e.Targets {
 			if t.Workload == w.Key() {
 				exposed = exposed.Union(t.Conns)
@@ -133,19 +157,20 @@ func IngressConns(c *model.Cluster, w *model.Workload) connset.Set {
 	}
 	ctl := &model.Workload{Namespace: controllerNamespace, Name: "controller", Kind: "Pod", Labels: map[string]string{}}
 	p := peer{w: ctl, nsLabels: map[string]string{model.NamespaceNameLabel: controllerNamespace}}
-	return exposed.Intersect(direction(c, w, false, p))
+	return exposed.Intersect(x.direction(w, false, p))
 }
 
 // direction is the verdict of w's policies for one direction (egress when
-// egress is set) against the peer p, per port.
+// egress is set) against the peer p, per port: the admin tier by priority,
+// then NetworkPolicy and Cilium policies, then the baseline tier by
+// priority; what no tier decides is allowed.
 //
 // "Pass: instructs the selected traffic to skip any remaining ANP rules,
 // and then pass execution to any NetworkPolicies that select the pod. If
 // the pod is not selected by any NetworkPolicies then execution is passed
 // to any BaselineAdminNetworkPolicies that select the pod."
 // (AdminNetworkPolicyIngressRule.action)
-func direction(c *model.Cluster, w *model.Workload, egress bool, p peer) connset.Set {
-	nsLabels := namespaceLabels(c, w.Namespace)
+func (x *index) direction(w *model.Workload, egress bool, p peer) connset.Set {
 	// The port belongs to the destination: w on ingress, the peer on
 	// egress (an external peer has no named ports).
 	portHolder := w
@@ -154,12 +179,9 @@ func direction(c *model.Cluster, w *model.Workload, egress bool, p peer) connset
 	}
 	allowed, undecided := connset.None(), connset.All()
 	passed := connset.None()
-	for _, ap := range c.AdminPoliciesOf(model.TierAdmin) {
+	for _, ap := range x.admin(w, model.TierAdmin) {
 		if undecided.IsEmpty() {
 			break
-		}
-		if !subjectMatches(ap, nsLabels, w) {
-			continue
 		}
 		for _, r := range rulesOf(ap, egress) {
 			if !adminPeerMatches(r, p) {
@@ -179,12 +201,15 @@ func direction(c *model.Cluster, w *model.Workload, egress bool, p peer) connset
 		}
 	}
 	undecided = undecided.Union(passed)
-	if isolated, npAllowed := npDirection(c, w, egress, p, portHolder); isolated {
+	if undecided.IsEmpty() {
+		return allowed
+	}
+	if isolated, npAllowed := x.npDirection(w, egress, p, portHolder); isolated {
 		return allowed.Union(undecided.Intersect(npAllowed))
 	}
-	for _, bp := range c.AdminPoliciesOf(model.TierBaseline) {
-		if !subjectMatches(bp, nsLabels, w) {
-			continue
+	for _, bp := range x.admin(w, model.TierBaseline) {
+		if undecided.IsEmpty() {
+			break
 		}
 		for _, r := range rulesOf(bp, egress) {
 			if !adminPeerMatches(r, p) {
@@ -192,20 +217,17 @@ func direction(c *model.Cluster, w *model.Workload, egress bool, p peer) connset
 			}
 			set := r.Conns(portHolder).Intersect(undecided)
 			undecided = undecided.Subtract(set)
-			if r.Action == model.ActionAllow {
+			// A baseline Pass "passes evaluation to the next tier"
+			// (ClusterNetworkPolicy v1alpha2): the default, which allows.
+			if r.Action != model.ActionDeny {
 				allowed = allowed.Union(set)
 			}
 		}
 	}
-	// What no tier decides is allowed, as in a cluster without policies.
+	// "If a given connection wasn't allowed or denied by any of the tiers,
+	// the default kubernetes policy is applied, which says that all pods
+	// can communicate with each other." (ClusterNetworkPolicySpec.tier)
 	return allowed.Union(undecided)
-}
-
-// subjectMatches applies an admin policy's subject to w. "Note that
-// host-networked pods are not included in subject selection."
-// (AdminNetworkPolicySpec.subject)
-func subjectMatches(ap *model.AdminPolicy, nsLabels map[string]string, w *model.Workload) bool {
-	return !w.HostNetwork && ap.Subject.Matches(nsLabels, w.Labels)
 }
 
 func rulesOf(ap *model.AdminPolicy, egress bool) []model.AdminRule {
@@ -218,30 +240,39 @@ func rulesOf(ap *model.AdminPolicy, egress bool) []model.AdminRule {
 // adminPeerMatches reports whether any peer of r selects p. "If any element
 // matches the source of incoming traffic then the specified action is
 // applied." Pod addresses are not modelled, so networks peers match only
-// external ranges; "host-networked pods are not included in this type of
-// peer" (namespaces and pods peers).
+// external ranges (and a domain through its stand-in range); "host-networked
+// pods are not included in this type of peer" (namespaces and pods peers).
 func adminPeerMatches(r model.AdminRule, p peer) bool {
 	for _, pr := range r.Peers {
-		if p.w == nil {
+		switch {
+		case p.w != nil:
+			if !p.w.HostNetwork && pr.MatchesPod(p.nsLabels, p.w.Labels) {
+				return true
+			}
+		case p.domain != nil && len(pr.Domains) > 0:
+			for _, d := range pr.Domains {
+				if d.Covers(*p.domain) {
+					return true
+				}
+			}
+		default:
 			if pr.MatchesExternal(p.ext) {
 				return true
 			}
-			continue
-		}
-		if !p.w.HostNetwork && pr.MatchesPod(p.nsLabels, p.w.Labels) {
-			return true
 		}
 	}
 	return false
 }
 
-// npDirection is the NetworkPolicy verdict, with the semantics of
-// reach.Explain: isolated when a policy of w's namespace selects w for the
-// direction; then the union of the matching rules' ports.
-func npDirection(c *model.Cluster, w *model.Workload, egress bool, p peer, portHolder *model.Workload) (bool, connset.Set) {
-	isolated, allowed := false, connset.None()
-	for _, np := range c.PoliciesIn(w.Namespace) {
-		if !np.Subject.Matches(w.Labels) || egress && !np.Egress || !egress && !np.Ingress {
+// npDirection is the verdict of the NetworkPolicy tier, where Cilium
+// policies sit too: w is isolated when a NetworkPolicy of its namespace
+// or a Cilium spec selects it for the direction; it then allows the union
+// of the matching allow rules' ports, minus what a matching Cilium deny
+// rule denies ("deny policies take precedence").
+func (x *index) npDirection(w *model.Workload, egress bool, p peer, portHolder *model.Workload) (bool, connset.Set) {
+	isolated, allowed, denied := false, connset.None(), connset.None()
+	for _, np := range x.policies(w) {
+		if egress && !np.Egress || !egress && !np.Ingress {
 			continue
 		}
 		isolated = true
@@ -255,7 +286,24 @@ func npDirection(c *model.Cluster, w *model.Workload, egress bool, p peer, portH
 			}
 		}
 	}
-	return isolated, allowed
+	for _, s := range x.cilium(w) {
+		if !s.spec.Isolates(egress) {
+			continue
+		}
+		isolated = true
+		allow, deny := s.spec.Rules(egress)
+		for _, r := range allow {
+			if ciliumPeerMatches(r, p) {
+				allowed = allowed.Union(r.Conns(portHolder))
+			}
+		}
+		for _, r := range deny {
+			if ciliumPeerMatches(r, p) {
+				denied = denied.Union(r.Conns(portHolder))
+			}
+		}
+	}
+	return isolated, allowed.Subtract(denied)
 }
 
 func npPeerMatches(np *model.Policy, r model.Rule, p peer) bool {
@@ -287,113 +335,27 @@ func npPeerMatches(np *model.Policy, r model.Rule, p peer) bool {
 	return false
 }
 
-// Atoms splits the external address space at every CIDR and except of
-// NetworkPolicy ipBlocks and every admin policy networks CIDR.
-func Atoms(c *model.Cluster) []ipset.Range {
-	var bounds []ipset.Range
-	for _, p := range c.Policies {
-		for _, rules := range [][]model.Rule{p.IngressRules, p.EgressRules} {
-			for _, r := range rules {
-				for _, pr := range r.Peers {
-					if pr.IPBlock != nil {
-						bounds = append(bounds, pr.IPBlock.Set.Ranges()...)
-					}
-				}
+// ciliumPeerMatches applies a Cilium rule's L3 peers to p. Host-networked
+// workloads carry the host's identity, so only the cluster entity (and
+// "all") matches them.
+func ciliumPeerMatches(r model.CiliumRule, p peer) bool {
+	if r.AllPeers {
+		return true
+	}
+	for _, pr := range r.Peers {
+		switch {
+		case p.w != nil:
+			if pr.AllWorkloads || !p.w.HostNetwork && pr.MatchesPod(p.w.Namespace, p.nsLabels, p.w.Labels) {
+				return true
 			}
-		}
-	}
-	for _, ap := range c.AdminPolicies {
-		for _, rules := range [][]model.AdminRule{ap.Ingress, ap.Egress} {
-			for _, r := range rules {
-				for _, pr := range r.Peers {
-					if pr.Networks != nil {
-						bounds = append(bounds, pr.Networks.Ranges()...)
-					}
-				}
+		case p.domain != nil && pr.Domain != nil:
+			if pr.Domain.Covers(*p.domain) {
+				return true
 			}
-		}
-	}
-	return ipset.Atoms(bounds)
-}
-
-// Evaluate computes every allowed pair of c: workload to workload,
-// workload to and from each external range (adjacent ranges with the same
-// connections merged), and the ingress controller to exposed workloads.
-// Lines are sorted by source, then destination.
-func Evaluate(c *model.Cluster) []Line {
-	var out []Line
-	add := func(src, dst Point, conns connset.Set) {
-		if !conns.IsEmpty() {
-			out = append(out, Line{Src: src, Dst: dst, Conns: conns})
-		}
-	}
-	atoms := Atoms(c)
-	for _, s := range c.Workloads {
-		sp := Point{Name: s.Key()}
-		for _, d := range c.Workloads {
-			if s != d {
-				add(sp, Point{Name: d.Key()}, Conns(c, Endpoint{Workload: s}, Endpoint{Workload: d}))
+		default:
+			if pr.MatchesExternal(p.ext) {
+				return true
 			}
-		}
-		for _, r := range mergeAtoms(atoms, func(a ipset.Range) connset.Set {
-			return Conns(c, Endpoint{Workload: s}, Endpoint{External: a})
-		}) {
-			add(sp, Point{External: r.rng}, r.conns)
-		}
-		for _, r := range mergeAtoms(atoms, func(a ipset.Range) connset.Set {
-			return Conns(c, Endpoint{External: a}, Endpoint{Workload: s})
-		}) {
-			add(Point{External: r.rng}, sp, r.conns)
-		}
-		add(Point{Name: IngressController}, sp, IngressConns(c, s))
-	}
-	slices.SortFunc(out, func(a, b Line) int {
-		return cmp.Or(cmp.Compare(a.Src.String(), b.Src.String()), cmp.Compare(a.Dst.String(), b.Dst.String()))
-	})
-	return out
-}
-
-// Lines prints Evaluate's lines.
-func Lines(c *model.Cluster) []string {
-	lines := Evaluate(c)
-	out := make([]string, len(lines))
-	for i, l := range lines {
-		out[i] = l.String()
-	}
-	return out
-}
-
-type rangeConns struct {
-	rng   ipset.Range
-	conns connset.Set
-}
-
-// mergeAtoms evaluates f on each atom and merges adjacent atoms of one
-// family whose connections are equal.
-func mergeAtoms(atoms []ipset.Range, f func(ipset.Range) connset.Set) []rangeConns {
-	var out []rangeConns
-	for _, a := range atoms {
-		cs := f(a)
-		if n := len(out); n > 0 {
-			last := &out[n-1]
-			if last.rng.Is4() == a.Is4() && last.rng.Last.Next() == a.First && last.conns.Equal(cs) {
-				last.rng.Last = a.Last
-				continue
-			}
-		}
-		out = append(out, rangeConns{rng: a, conns: cs})
-	}
-	return out
-}
-
-// MentionsIPv6 reports whether a cluster names an IPv6 range (NetworkPolicy
-// ipBlock or admin policy networks). Without one, IPv6 reach mirrors the
-// rules that allow every peer, and reports leave it out, like the bitset
-// engine does.
-func MentionsIPv6(c *model.Cluster) bool {
-	for _, a := range Atoms(c) {
-		if !a.Is4() && a != ipset.All6() {
-			return true
 		}
 	}
 	return false

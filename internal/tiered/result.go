@@ -1,0 +1,268 @@
+package tiered
+
+import (
+	"cmp"
+	"maps"
+	"reflect"
+	"slices"
+
+	"github.com/reachdiff/reachdiff/internal/connset"
+	"github.com/reachdiff/reachdiff/internal/ipset"
+	"github.com/reachdiff/reachdiff/internal/manifest"
+	"github.com/reachdiff/reachdiff/internal/model"
+)
+
+// Result is a cluster's reachability through the tiers, kept per workload
+// so that Update can recompute only what a change touches. Only non-empty
+// connection sets are stored.
+type Result struct {
+	x *index
+	// rows[src][dst] is what workload src opens to workload dst.
+	rows map[string]map[string]connset.Set
+	// egress[w][i] is what w opens to external atom i; ingress[w][i] what
+	// atom i opens to w; domains[w][j] what w opens to domain j.
+	egress, ingress, domains map[string][]connset.Set
+	// controller[w] is what the ingress controller opens to w.
+	controller map[string]connset.Set
+}
+
+// Compute evaluates every pair of c.
+func Compute(c *model.Cluster) *Result {
+	r := &Result{x: newIndex(c), rows: map[string]map[string]connset.Set{}}
+	r.externals(c.Workloads, true)
+	for _, s := range c.Workloads {
+		r.row(s)
+	}
+	return r
+}
+
+// row computes src's connections to every other workload.
+func (r *Result) row(src *model.Workload) {
+	row := map[string]connset.Set{}
+	for _, d := range r.x.c.Workloads {
+		if cs := r.x.conns(Endpoint{Workload: src}, Endpoint{Workload: d}); !cs.IsEmpty() {
+			row[d.Key()] = cs
+		}
+	}
+	r.rows[src.Key()] = row
+}
+
+// externals computes the external, domain and ingress-controller vectors
+// of ws; fresh starts new maps (every workload is recomputed).
+func (r *Result) externals(ws []*model.Workload, fresh bool) {
+	if fresh {
+		r.egress, r.ingress, r.domains = map[string][]connset.Set{}, map[string][]connset.Set{}, map[string][]connset.Set{}
+		r.controller = map[string]connset.Set{}
+	}
+	x := r.x
+	for _, w := range ws {
+		k := w.Key()
+		out, in := make([]connset.Set, len(x.atoms)), make([]connset.Set, len(x.atoms))
+		for i, a := range x.atoms {
+			out[i] = x.conns(Endpoint{Workload: w}, Endpoint{External: a})
+			in[i] = x.conns(Endpoint{External: a}, Endpoint{Workload: w})
+		}
+		r.egress[k], r.ingress[k] = out, in
+		dom := make([]connset.Set, len(x.domains))
+		for j := range x.domains {
+			dom[j] = x.conns(Endpoint{Workload: w}, Endpoint{Domain: &x.domains[j]})
+		}
+		r.domains[k] = dom
+		if cs := x.ingressConns(w); !cs.IsEmpty() {
+			r.controller[k] = cs
+		} else {
+			delete(r.controller, k)
+		}
+	}
+}
+
+// Update derives head's result from base's, recomputing the rows and
+// columns of the workloads a change touches: workloads added or whose
+// labels, ports or host networking changed, workloads of a relabelled
+// namespace, and workloads whose selecting policies (of any kind) differ
+// or changed. When the external atoms or the domain endpoints differ,
+// every workload's external vectors are recomputed; when the Ingresses,
+// Routes or Services differ, every workload's ingress-controller entry.
+// The result equals Compute(head).
+func Update(base *Result, head *model.Cluster) *Result {
+	x := newIndex(head)
+	r := &Result{x: x, rows: make(map[string]map[string]connset.Set, len(head.Workloads))}
+	bx := base.x
+	dirty := map[string]bool{}
+	var dirtyList []*model.Workload
+	for _, w := range head.Workloads {
+		bw := bx.c.Workload(w.Key())
+		if bw == nil || !sameWorkload(bw, w) || !reflect.DeepEqual(bx.namespaceLabels(w.Namespace), x.namespaceLabels(w.Namespace)) ||
+			!sameSelection(bx.selectionOf(bw), x.selectionOf(w)) {
+			dirty[w.Key()] = true
+			dirtyList = append(dirtyList, w)
+		}
+	}
+	// Rows: dirty sources from scratch; the others copied, then patched at
+	// the dirty (and removed) destinations.
+	for _, s := range head.Workloads {
+		k := s.Key()
+		if dirty[k] {
+			r.row(s)
+			continue
+		}
+		row := maps.Clone(base.rows[k])
+		for dst := range row {
+			if head.Workload(dst) == nil {
+				delete(row, dst)
+			}
+		}
+		for _, d := range dirtyList {
+			if cs := x.conns(Endpoint{Workload: s}, Endpoint{Workload: d}); !cs.IsEmpty() {
+				row[d.Key()] = cs
+			} else {
+				delete(row, d.Key())
+			}
+		}
+		r.rows[k] = row
+	}
+	if !slices.Equal(bx.atoms, x.atoms) || !slices.Equal(bx.domains, x.domains) || bx.domainStandIn != x.domainStandIn {
+		r.externals(head.Workloads, true)
+		return r
+	}
+	r.egress, r.ingress, r.domains = map[string][]connset.Set{}, map[string][]connset.Set{}, map[string][]connset.Set{}
+	r.controller = map[string]connset.Set{}
+	exposuresChanged := !sameExposures(bx.c, head)
+	var again []*model.Workload
+	for _, w := range head.Workloads {
+		k := w.Key()
+		if dirty[k] {
+			again = append(again, w)
+			continue
+		}
+		r.egress[k], r.ingress[k], r.domains[k] = base.egress[k], base.ingress[k], base.domains[k]
+		if exposuresChanged {
+			if cs := x.ingressConns(w); !cs.IsEmpty() {
+				r.controller[k] = cs
+			}
+		} else if cs, ok := base.controller[k]; ok {
+			r.controller[k] = cs
+		}
+	}
+	r.externals(again, false)
+	return r
+}
+
+// sameWorkload reports whether two versions of a workload answer alike:
+// same labels, ports and host networking.
+func sameWorkload(a, b *model.Workload) bool {
+	return a.HostNetwork == b.HostNetwork && maps.Equal(a.Labels, b.Labels) && slices.Equal(a.Ports, b.Ports)
+}
+
+// sameSelection reports whether two workloads are selected by the same
+// policies, compiled alike (sources aside: they move when a file above
+// changes).
+func sameSelection(a, b *selection) bool {
+	return sameEach(a.admin, b.admin, sameAdmin) && sameEach(a.baseline, b.baseline, sameAdmin) &&
+		sameEach(a.policies, b.policies, samePolicy) && sameEach(a.cilium, b.cilium, sameCilium)
+}
+
+func sameEach[T any](a, b []T, same func(T, T) bool) bool {
+	return slices.EqualFunc(a, b, same)
+}
+
+func sameAdmin(a, b *model.AdminPolicy) bool {
+	x, y := *a, *b
+	x.Source, y.Source = manifest.Source{}, manifest.Source{}
+	return reflect.DeepEqual(x, y)
+}
+
+func samePolicy(a, b *model.Policy) bool {
+	x, y := *a, *b
+	x.Source, y.Source = manifest.Source{}, manifest.Source{}
+	return reflect.DeepEqual(x, y)
+}
+
+func sameCilium(a, b ciliumSpec) bool {
+	return a.policy.Key() == b.policy.Key() && reflect.DeepEqual(*a.spec, *b.spec)
+}
+
+// sameExposures reports whether the ingress controller's targets are the
+// same in both clusters.
+func sameExposures(a, b *model.Cluster) bool {
+	if len(a.Exposures) != len(b.Exposures) {
+		return false
+	}
+	for i := range a.Exposures {
+		if !reflect.DeepEqual(a.Exposures[i].Targets, b.Exposures[i].Targets) {
+			return false
+		}
+	}
+	return true
+}
+
+// Lines lists every allowed pair: workload to workload, workload to and
+// from each external range (adjacent ranges with the same connections
+// merged), workload to domain, and the ingress controller to exposed
+// workloads. Lines are sorted by source, then destination.
+func (r *Result) Lines() []Line {
+	var out []Line
+	add := func(src, dst Point, conns connset.Set) {
+		if !conns.IsEmpty() {
+			out = append(out, Line{Src: src, Dst: dst, Conns: conns})
+		}
+	}
+	x := r.x
+	for _, s := range x.c.Workloads {
+		k := s.Key()
+		sp := Point{Name: k}
+		for dst, cs := range r.rows[k] {
+			add(sp, Point{Name: dst}, cs)
+		}
+		for _, m := range mergeAtoms(x.atoms, r.egress[k]) {
+			add(sp, Point{External: m.rng}, m.conns)
+		}
+		for _, m := range mergeAtoms(x.atoms, r.ingress[k]) {
+			add(Point{External: m.rng}, sp, m.conns)
+		}
+		for j, cs := range r.domains[k] {
+			add(sp, Point{Domain: x.domains[j].Text}, cs)
+		}
+		add(Point{Name: IngressController}, sp, r.controller[k])
+	}
+	slices.SortFunc(out, func(a, b Line) int {
+		return cmp.Or(cmp.Compare(a.Src.String(), b.Src.String()), cmp.Compare(a.Dst.String(), b.Dst.String()))
+	})
+	return out
+}
+
+// Evaluate computes every allowed pair of c (Compute(c).Lines()).
+func Evaluate(c *model.Cluster) []Line { return Compute(c).Lines() }
+
+// Lines prints Evaluate's lines.
+func Lines(c *model.Cluster) []string {
+	lines := Evaluate(c)
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = l.String()
+	}
+	return out
+}
+
+type rangeConns struct {
+	rng   ipset.Range
+	conns connset.Set
+}
+
+// mergeAtoms pairs each atom with its connections and merges adjacent
+// atoms of one family whose connections are equal.
+func mergeAtoms(atoms []ipset.Range, conns []connset.Set) []rangeConns {
+	var out []rangeConns
+	for i, a := range atoms {
+		cs := conns[i]
+		if n := len(out); n > 0 {
+			last := &out[n-1]
+			if last.rng.Is4() == a.Is4() && last.rng.Last.Next() == a.First && last.conns.Equal(cs) {
+				last.rng.Last = a.Last
+				continue
+			}
+		}
+		out = append(out, rangeConns{rng: a, conns: cs})
+	}
+	return out
+}
