@@ -72,8 +72,8 @@ func tieredConns(c *model.Cluster) []reach.Conn {
 	var out []reach.Conn
 	for _, l := range tiered.Evaluate(c) {
 		src := reach.Endpoint{Workload: l.Src.Name, External: l.Src.External}
-		dst := reach.Endpoint{Workload: l.Dst.Name, External: l.Dst.External}
-		if !showV6 && (src.IsExternal() && !src.External.Is4() || dst.IsExternal() && !dst.External.Is4()) {
+		dst := reach.Endpoint{Workload: l.Dst.Name, Domain: l.Dst.Domain, External: l.Dst.External}
+		if !showV6 && (src.IsRange() && !src.External.Is4() || dst.IsRange() && !dst.External.Is4()) {
 			continue
 		}
 		out = append(out, reach.Conn{Src: src, Dst: dst, Conns: l.Conns})

@@ -76,6 +76,11 @@ func causes(base, head *model.Cluster, c Change) []Cause {
 			add(x)
 		}
 	}
+	if c.Dst.IsDomain() {
+		// Only Cilium and ClusterNetworkPolicy rules name domains; the
+		// caller adds the policies of those kinds that changed.
+		return out
+	}
 	bex := reach.Explain(base, c.Src, c.Dst)
 	hex := reach.Explain(head, c.Src, c.Dst)
 	for _, pair := range [][2]*reach.Direction{{bex.Egress, hex.Egress}, {bex.Ingress, hex.Ingress}} {

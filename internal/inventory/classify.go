@@ -11,11 +11,20 @@ import (
 	"github.com/reachdiff/reachdiff/internal/ipset"
 )
 
-// ExternalReach is one allowed (workload -> external range) path, as the
-// evaluator reports it.
+// ExternalReach is one allowed (workload -> external range, or workload ->
+// domain) path, as the evaluator reports it.
 type ExternalReach struct {
 	Workload string
 	Range    ipset.Range
+	Conns    connset.Set
+}
+
+// DomainReach is one allowed (workload -> domain) path: a DNS name or
+// pattern a policy names (Cilium toFQDNs, ClusterNetworkPolicy
+// domainNames).
+type DomainReach struct {
+	Workload string
+	Domain   string
 	Conns    connset.Set
 }
 
@@ -100,9 +109,21 @@ var (
 // be nil: then every external range is undeclared. The input need not be
 // split at the inventory's boundaries, nor disjoint.
 func (inv *Inventory) Classify(reach []ExternalReach) Classification {
+	return inv.ClassifyWithDomains(reach, nil)
+}
+
+// ClassifyWithDomains is Classify, plus the vendors owning the domains
+// workloads reach by name.
+func (inv *Inventory) ClassifyWithDomains(reach []ExternalReach, domainReach []DomainReach) Classification {
 	c := Classification{Unverifiable: inv.FQDNEndpoints()}
 	// Group by workload: sort the usable entries' indices by name.
 	idx := make([]int, 0, len(reach))
+	domains := map[string][]DomainReach{}
+	for _, r := range domainReach {
+		if !r.Conns.IsEmpty() {
+			domains[r.Workload] = append(domains[r.Workload], r)
+		}
+	}
 	for i, r := range reach {
 		if r.Conns.IsEmpty() || !r.Range.IsValid() || r.Range.First.Is4() != r.Range.Last.Is4() {
 			continue
@@ -128,6 +149,28 @@ func (inv *Inventory) Classify(reach []ExternalReach) Classification {
 		c.Workloads = append(c.Workloads, w)
 		start = end
 	}
+	return inv.classifyDomains(c, domains)
+}
+
+// classifyDomains adds the vendors owning the domains each workload
+// reaches by name.
+func (inv *Inventory) classifyDomains(c Classification, domains map[string][]DomainReach) Classification {
+	if len(domains) == 0 {
+		return c
+	}
+	at := map[string]int{}
+	for i, w := range c.Workloads {
+		at[w.Workload] = i
+	}
+	for name, rs := range domains {
+		i, ok := at[name]
+		if !ok {
+			i = len(c.Workloads)
+			c.Workloads = append(c.Workloads, WorkloadReach{Workload: name, AnyIPv4: connset.None(), AnyIPv6: connset.None()})
+		}
+		c.Workloads[i].Vendors = inv.addDomainVendors(c.Workloads[i].Vendors, rs)
+	}
+	sort.Slice(c.Workloads, func(i, j int) bool { return c.Workloads[i].Workload < c.Workloads[j].Workload })
 	return c
 }
 

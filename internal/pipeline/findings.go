@@ -59,8 +59,14 @@ func AgentWorkloads(c *model.Cluster) []inventory.Workload {
 // (or no longer) reachable per workload, newly undeclared external reach,
 // and vendor agents running in head that the inventory does not declare.
 func subprocessors(inv Inventories, r *OverlayResult) *report.Subprocessors {
-	base := inv.Base.Classify(ExternalReach(r.BaseResult))
-	head := inv.Head.Classify(ExternalReach(r.HeadResult))
+	var base, head inventory.Classification
+	if r.BaseTiered != nil {
+		base = inv.Base.ClassifyWithDomains(tieredReach(r.BaseTiered))
+		head = inv.Head.ClassifyWithDomains(tieredReach(r.HeadTiered))
+	} else {
+		base = inv.Base.Classify(ExternalReach(r.BaseResult))
+		head = inv.Head.Classify(ExternalReach(r.HeadResult))
+	}
 	rd := inventory.DiffReach(base, head)
 	agents := inv.Head.Agents(AgentWorkloads(r.Head), inventory.DefaultCatalogue())
 	return report.NewSubprocessors(report.Subprocessors{
@@ -79,6 +85,15 @@ func subprocessors(inv Inventories, r *OverlayResult) *report.Subprocessors {
 func ownersOf(inv *inventory.Inventory, r ipset.Range) string {
 	var names []string
 	for _, o := range inv.Owners(r) {
+		names = append(names, o.Subprocessor)
+	}
+	return strings.Join(names, ", ")
+}
+
+// domainOwnersOf names the vendors owning a domain a policy names.
+func domainOwnersOf(inv *inventory.Inventory, domain string) string {
+	var names []string
+	for _, o := range inv.DomainOwners(domain) {
 		names = append(names, o.Subprocessor)
 	}
 	return strings.Join(names, ", ")
@@ -114,7 +129,12 @@ func gateInput(results []OverlayResult, subs []*report.Subprocessors, inv Invent
 			}
 			p := gate.Path{Src: c.Src.String(), Dst: c.Dst.String(), Opened: c.Opened.String(),
 				SrcNamespace: namespaceOf(c.Src), DstNamespace: namespaceOf(c.Dst), External: c.Dst.IsExternal()}
-			if p.External {
+			if c.Dst.IsDomain() {
+				// A domain is a host on the internet: declared when a
+				// vendor owns it.
+				p.Subprocessor = domainOwnersOf(inv.Head, c.Dst.Domain)
+				p.Undeclared = inv.Head != nil && p.Subprocessor == ""
+			} else if p.External {
 				p.Subprocessor = ownersOf(inv.Head, c.Dst.External)
 				public := report.HasPublic(c.Dst.External)
 				p.Undeclared = inv.Head != nil && public && p.Subprocessor == ""

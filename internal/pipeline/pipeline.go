@@ -44,13 +44,16 @@ type Options struct {
 // OverlayResult is everything computed for one overlay, for reports and
 // later consumers (inventory, gate).
 type OverlayResult struct {
-	Path        string
-	Unchanged   bool
-	Base, Head  *model.Cluster
-	BaseResult  *reach.Result
-	HeadResult  *reach.Result
-	Changes     []diff.Change
-	Diagnostics []diag.Diagnostic
+	Path       string
+	Unchanged  bool
+	Base, Head *model.Cluster
+	BaseResult *reach.Result
+	HeadResult *reach.Result
+	// BaseTiered and HeadTiered are set when the overlay has policy tiers,
+	// Cilium policies or exposures: the answer then comes from them.
+	BaseTiered, HeadTiered *tiered.Result
+	Changes                []diff.Change
+	Diagnostics            []diag.Diagnostic
 }
 
 // InputError is returned when the manifests themselves are broken so that
@@ -146,9 +149,10 @@ func runOverlay(dec *manifest.Decoder, ov Overlay, opts Options) (OverlayResult,
 	tiers := tiered.Needed(res.Base) || tiered.Needed(res.Head)
 	var deltas []reach.Delta
 	if tiers {
-		// Admin policy tiers and ingress exposures: per pair, until the
-		// bitset engine evaluates them.
-		deltas = tieredDeltas(res.Base, res.Head, tiered.MentionsIPv6(res.Base) || tiered.MentionsIPv6(res.Head))
+		// Admin policy tiers, Cilium policies and ingress exposures: the
+		// tiered evaluator, which the bitset engine does not cover.
+		res.BaseTiered, res.HeadTiered = tieredResults(res.Base, res.Head, opts.Full)
+		deltas = tieredDeltas(res.BaseTiered, res.HeadTiered, tiered.MentionsIPv6(res.Base) || tiered.MentionsIPv6(res.Head))
 	} else if deltas, err = reach.Compare(base, head); err != nil {
 		return res, err
 	}
@@ -166,8 +170,8 @@ func runOverlay(dec *manifest.Decoder, ov Overlay, opts Options) (OverlayResult,
 	res.Diagnostics = append(append(ov.Diagnostics, headDiags...), head.Diagnostics()...)
 	if tiers {
 		res.Diagnostics = append(res.Diagnostics, diag.Diagnostic{Severity: diag.Info,
-			Message: "AdminNetworkPolicies, BaselineAdminNetworkPolicies, Ingresses or Routes: evaluated per pair, " +
-				"not incrementally; causes name the admin policies that changed"})
+			Message: "admin or baseline network policies, Cilium policies, Ingresses or Routes: evaluated through the policy tiers " +
+				"(head derived from base for the workloads the change touches); causes name the admin and Cilium policies that changed"})
 	}
 	diag.Sort(res.Diagnostics)
 	return res, nil
@@ -199,7 +203,9 @@ func Report(baseLabel, headLabel string, results []OverlayResult, f Findings) *r
 		results[i].Changes = splitByOwner(r.Changes, f.Inventories.Head)
 		for _, c := range results[i].Changes {
 			rc := report.NewChange(c)
-			if c.Dst.IsExternal() {
+			if c.Dst.IsDomain() {
+				rc.Subprocessor = domainOwnersOf(f.Inventories.Head, c.Dst.Domain)
+			} else if c.Dst.IsExternal() {
 				rc.Subprocessor = ownersOf(f.Inventories.Head, c.Dst.External)
 			} else if c.Src.IsExternal() {
 				rc.Subprocessor = ownersOf(f.Inventories.Head, c.Src.External)

@@ -3,9 +3,11 @@ package pipeline
 import (
 	"reflect"
 	"sort"
+	"strings"
 
 	"github.com/reachdiff/reachdiff/internal/connset"
 	"github.com/reachdiff/reachdiff/internal/diff"
+	"github.com/reachdiff/reachdiff/internal/inventory"
 	"github.com/reachdiff/reachdiff/internal/ipset"
 	"github.com/reachdiff/reachdiff/internal/manifest"
 	"github.com/reachdiff/reachdiff/internal/model"
@@ -13,18 +15,27 @@ import (
 	"github.com/reachdiff/reachdiff/internal/tiered"
 )
 
-// tieredDeltas compares two clusters with the per-pair tiered evaluator
-// (AdminNetworkPolicy > NetworkPolicy > BaselineAdminNetworkPolicy, and the
-// ingress controller), for overlays the bitset engine does not cover yet.
-// External ranges of both sides are split into common pieces before the
+// tieredResults evaluates base and head with the tiered evaluator (admin
+// tier > NetworkPolicy and Cilium > baseline tier, the ingress controller,
+// domain endpoints), for overlays the bitset engine does not cover. Head
+// is derived from base incrementally (tiered.Update) unless full is set.
+func tieredResults(base, head *model.Cluster, full bool) (*tiered.Result, *tiered.Result) {
+	br := tiered.Compute(base)
+	if full {
+		return br, tiered.Compute(head)
+	}
+	return br, tiered.Update(br, head)
+}
+
+// tieredDeltas compares two tiered results. External ranges of both sides are split into common pieces before the
 // comparison, then adjacent pieces that changed alike are merged again.
-func tieredDeltas(base, head *model.Cluster, showV6 bool) []reach.Delta {
-	bl, hl := tiered.Evaluate(base), tiered.Evaluate(head)
+func tieredDeltas(br, hr *tiered.Result, showV6 bool) []reach.Delta {
+	bl, hl := br.Lines(), hr.Lines()
 	var bounds []ipset.Range
 	for _, ls := range [][]tiered.Line{bl, hl} {
 		for _, l := range ls {
 			for _, p := range []tiered.Point{l.Src, l.Dst} {
-				if p.Name == "" {
+				if p.IsExternal() {
 					bounds = append(bounds, p.External)
 				}
 			}
@@ -32,17 +43,23 @@ func tieredDeltas(base, head *model.Cluster, showV6 bool) []reach.Delta {
 	}
 	atoms := ipset.Atoms(bounds)
 	type key struct {
-		src, dst string
-		atom     int // -1 for two named ends
+		src, dst string // workload keys, or a domain's printed form
+		atom     int    // -1 for two named ends
 		extIsDst bool
+	}
+	name := func(p tiered.Point) string {
+		if p.Domain != "" {
+			return p.String()
+		}
+		return p.Name
 	}
 	expand := func(ls []tiered.Line) map[key]connset.Set {
 		m := map[key]connset.Set{}
 		for _, l := range ls {
 			switch {
-			case l.Src.Name != "" && l.Dst.Name != "":
-				m[key{l.Src.Name, l.Dst.Name, -1, false}] = l.Conns
-			case l.Dst.Name == "":
+			case !l.Src.IsExternal() && !l.Dst.IsExternal():
+				m[key{name(l.Src), name(l.Dst), -1, false}] = l.Conns
+			case l.Dst.IsExternal():
 				first, last, ok := ipset.AtomSpan(atoms, l.Dst.External)
 				for i := first; ok && i <= last; i++ {
 					m[key{l.Src.Name, "", i, true}] = l.Conns
@@ -82,8 +99,10 @@ func tieredDeltas(base, head *model.Cluster, showV6 bool) []reach.Delta {
 	})
 	var out []reach.Delta
 	for _, k := range ks {
-		d := reach.Delta{Before: bm[k], After: hm[k],
-			Src: reach.Endpoint{Workload: k.src}, Dst: reach.Endpoint{Workload: k.dst}}
+		d := reach.Delta{Before: bm[k], After: hm[k], Src: reach.Endpoint{Workload: k.src}, Dst: reach.Endpoint{Workload: k.dst}}
+		if domain, ok := strings.CutSuffix(k.dst, tiered.DomainSuffix); ok {
+			d.Dst = reach.Endpoint{Domain: domain}
+		}
 		if k.atom >= 0 {
 			r := atoms[k.atom]
 			if k.extIsDst {
@@ -122,14 +141,25 @@ func tieredDeltas(base, head *model.Cluster, showV6 bool) []reach.Delta {
 	return out
 }
 
-// adminCauses names the admin policies (and exposures) that differ between
-// base and head: the causes of changes the NetworkPolicy explanation does not
-// account for.
+// adminCauses names the admin and Cilium policies that differ between
+// base and head: the causes of changes the NetworkPolicy explanation does
+// not account for.
 func adminCauses(base, head *model.Cluster) []diff.Cause {
-	index := func(c *model.Cluster) map[string]*model.AdminPolicy {
-		m := map[string]*model.AdminPolicy{}
+	type policy struct {
+		src  manifest.Source
+		body any // the compiled policy without its source
+	}
+	index := func(c *model.Cluster) map[string]policy {
+		m := map[string]policy{}
 		for _, p := range c.AdminPolicies {
-			m[p.Key()] = p
+			x := *p
+			x.Source = manifest.Source{}
+			m[p.Key()] = policy{p.Source, x}
+		}
+		for _, p := range c.CiliumPolicies {
+			x := *p
+			x.Source = manifest.Source{}
+			m[p.Key()] = policy{p.Source, x}
 		}
 		return m
 	}
@@ -139,16 +169,16 @@ func adminCauses(base, head *model.Cluster) []diff.Cause {
 		bp, ok := bi[key]
 		switch {
 		case !ok:
-			out = append(out, diff.Cause{Kind: diff.CausePolicyAdded, Policy: key, File: hp.Source.File, Line: hp.Source.Line,
+			out = append(out, diff.Cause{Kind: diff.CausePolicyAdded, Policy: key, File: hp.src.File, Line: hp.src.Line,
 				Text: key + " was added"})
-		case !sameAdmin(bp, hp):
-			out = append(out, diff.Cause{Kind: diff.CausePolicyChanged, Policy: key, File: hp.Source.File, Line: hp.Source.Line,
+		case !reflect.DeepEqual(bp.body, hp.body):
+			out = append(out, diff.Cause{Kind: diff.CausePolicyChanged, Policy: key, File: hp.src.File, Line: hp.src.Line,
 				Text: key + " changed"})
 		}
 	}
 	for key, bp := range bi {
 		if _, ok := hi[key]; !ok {
-			out = append(out, diff.Cause{Kind: diff.CausePolicyDeleted, Policy: key, File: bp.Source.File, Line: bp.Source.Line,
+			out = append(out, diff.Cause{Kind: diff.CausePolicyDeleted, Policy: key, File: bp.src.File, Line: bp.src.Line,
 				Text: key + " was deleted"})
 		}
 	}
@@ -156,8 +186,19 @@ func adminCauses(base, head *model.Cluster) []diff.Cause {
 	return out
 }
 
-func sameAdmin(a, b *model.AdminPolicy) bool {
-	x, y := *a, *b
-	x.Source, y.Source = manifest.Source{}, manifest.Source{}
-	return reflect.DeepEqual(x, y)
+// tieredReach lists what each workload may reach outside the cluster by
+// address and by domain, from a tiered result.
+func tieredReach(r *tiered.Result) ([]inventory.ExternalReach, []inventory.DomainReach) {
+	var ext []inventory.ExternalReach
+	var dom []inventory.DomainReach
+	for _, l := range r.Lines() {
+		switch {
+		case l.Src.Name == "" || l.Src.Name == tiered.IngressController:
+		case l.Dst.Domain != "":
+			dom = append(dom, inventory.DomainReach{Workload: l.Src.Name, Domain: l.Dst.Domain, Conns: l.Conns})
+		case l.Dst.IsExternal():
+			ext = append(ext, inventory.ExternalReach{Workload: l.Src.Name, Range: l.Dst.External, Conns: l.Conns})
+		}
+	}
+	return ext, dom
 }

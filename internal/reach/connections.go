@@ -7,24 +7,43 @@ import (
 	"github.com/reachdiff/reachdiff/internal/ipset"
 )
 
-// Endpoint is one end of a connection: a workload, or an external range.
+// Endpoint is one end of a connection: a workload, a domain name, or an
+// external range.
 type Endpoint struct {
 	// Workload is the workload's key ("ns/name[Kind]"); empty for external.
 	Workload string
-	// External is the address range when Workload is empty.
+	// Domain is a DNS name or pattern that a Cilium toFQDNs or a
+	// ClusterNetworkPolicy domainNames peer names (its addresses are
+	// unknown); empty otherwise.
+	Domain string
+	// External is the address range when Workload and Domain are empty.
 	External ipset.Range
 }
 
-// String prints a workload key or an address range (a CIDR when it is one).
+// DomainSuffix marks a domain endpoint when printed: "api.stripe.com[FQDN]".
+const DomainSuffix = "[FQDN]"
+
+// String prints a workload key, a domain with DomainSuffix, or an address
+// range (a CIDR when it is one).
 func (e Endpoint) String() string {
-	if e.Workload != "" {
+	switch {
+	case e.Workload != "":
 		return e.Workload
+	case e.Domain != "":
+		return e.Domain + DomainSuffix
 	}
 	return e.External.String()
 }
 
-// IsExternal reports whether the endpoint is an address range.
+// IsExternal reports whether the endpoint is outside the cluster: an
+// address range or a domain.
 func (e Endpoint) IsExternal() bool { return e.Workload == "" }
+
+// IsDomain reports whether the endpoint is a domain name.
+func (e Endpoint) IsDomain() bool { return e.Domain != "" }
+
+// IsRange reports whether the endpoint is an external address range.
+func (e Endpoint) IsRange() bool { return e.Workload == "" && e.Domain == "" }
 
 // Conn is one allowed ordered pair and what it allows.
 type Conn struct {

@@ -156,10 +156,10 @@ func Risks(c diff.Change) []string {
 	if c.Opened.IsEmpty() {
 		return r
 	}
-	if c.Dst.IsExternal() && HasPublic(c.Dst.External) {
+	if c.Dst.IsDomain() || c.Dst.IsRange() && HasPublic(c.Dst.External) {
 		r = append(r, RiskInternetEgress)
 	}
-	if c.Src.IsExternal() && HasPublic(c.Src.External) {
+	if c.Src.IsRange() && HasPublic(c.Src.External) {
 		r = append(r, RiskExternalIngress)
 	}
 	if !c.Src.IsExternal() && !c.Dst.IsExternal() && namespaceOf(c.Src) != namespaceOf(c.Dst) {
