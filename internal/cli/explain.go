@@ -7,8 +7,10 @@ import (
 	"strings"
 
 	"github.com/reachdiff/reachdiff/internal/connset"
+	"github.com/reachdiff/reachdiff/internal/model"
 	"github.com/reachdiff/reachdiff/internal/reach"
 	"github.com/reachdiff/reachdiff/internal/report"
+	"github.com/reachdiff/reachdiff/internal/tiered"
 )
 
 func runExplain(ctx context.Context, args []string, env Env) error {
@@ -40,6 +42,9 @@ func runExplain(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
+	if tiered.Needed(cluster) {
+		return explainTiers(env, cluster, *from, *to, only)
+	}
 	src, err := reach.ParseEndpoint(cluster, *from)
 	if err != nil {
 		return inputError{fmt.Errorf("--from: %w", err)}
@@ -54,6 +59,47 @@ func runExplain(ctx context.Context, args []string, env Env) error {
 	ex := reach.Explain(cluster, src, dst)
 	_, err = fmt.Fprint(env.Stdout, report.ExplainText(ex, only))
 	return err
+}
+
+// explainTiers explains a pair of a cluster with admin, baseline or Cilium
+// policies (or exposures) through the tiers. --to may also name a domain
+// that a policy mentions.
+func explainTiers(env Env, c *model.Cluster, from, to string, only *connset.Set) error {
+	src, err := tieredEndpoint(c, from)
+	if err != nil {
+		return inputError{fmt.Errorf("--from: %w", err)}
+	}
+	dst, err := tieredEndpoint(c, to)
+	if err != nil {
+		return inputError{fmt.Errorf("--to: %w", err)}
+	}
+	if src.Workload == nil && dst.Workload == nil {
+		return usagef("one of --from and --to must be a workload")
+	}
+	if src.Domain != nil {
+		return usagef("--from: a domain is only ever a destination")
+	}
+	_, err = fmt.Fprint(env.Stdout, report.TieredExplainText(tiered.Explain(c, src, dst), only))
+	return err
+}
+
+// tieredEndpoint resolves a workload, an address or CIDR, or a domain
+// (with or without the [FQDN] suffix) that some policy names.
+func tieredEndpoint(c *model.Cluster, s string) (tiered.Endpoint, error) {
+	name := strings.TrimSuffix(s, tiered.DomainSuffix)
+	for _, d := range tiered.Domains(c) {
+		if d.Text == strings.ToLower(strings.TrimSuffix(name, ".")) {
+			return tiered.Endpoint{Domain: &d}, nil
+		}
+	}
+	e, err := reach.ParseEndpoint(c, s)
+	if err != nil {
+		return tiered.Endpoint{}, err
+	}
+	if e.Workload != "" {
+		return tiered.Endpoint{Workload: c.Workload(e.Workload)}, nil
+	}
+	return tiered.Endpoint{External: e.External}, nil
 }
 
 // parsePort reads "443", "443/TCP", "53/udp" or "8000-8080/TCP".

@@ -11,6 +11,8 @@
 package tiered
 
 import (
+	"fmt"
+
 	"github.com/reachdiff/reachdiff/internal/connset"
 	"github.com/reachdiff/reachdiff/internal/ipset"
 	"github.com/reachdiff/reachdiff/internal/model"
@@ -171,6 +173,16 @@ func (x *index) ingressConns(w *model.Workload) connset.Set {
 // to any BaselineAdminNetworkPolicies that select the pod."
 // (AdminNetworkPolicyIngressRule.action)
 func (x *index) direction(w *model.Workload, egress bool, p peer) connset.Set {
+	return x.traced(w, egress, p, nil)
+}
+
+// traced is direction, recording each decision in tr when it is not nil.
+func (x *index) traced(w *model.Workload, egress bool, p peer, tr *[]Step) connset.Set {
+	record := func(s Step) {
+		if tr != nil && !s.Conns.IsEmpty() {
+			*tr = append(*tr, s)
+		}
+	}
 	// The port belongs to the destination: w on ingress, the peer on
 	// egress (an external peer has no named ports).
 	portHolder := w
@@ -191,6 +203,7 @@ func (x *index) direction(w *model.Workload, egress bool, p peer) connset.Set {
 			if set.IsEmpty() {
 				continue
 			}
+			record(adminStep(ap, r, egress, set))
 			undecided = undecided.Subtract(set)
 			switch r.Action {
 			case model.ActionAllow:
@@ -204,7 +217,9 @@ func (x *index) direction(w *model.Workload, egress bool, p peer) connset.Set {
 	if undecided.IsEmpty() {
 		return allowed
 	}
-	if isolated, npAllowed := x.npDirection(w, egress, p, portHolder); isolated {
+	if isolated, npAllowed := x.npDirection(w, egress, p, portHolder, undecided, record); isolated {
+		record(Step{Tier: "NetworkPolicy", Action: "Deny", Conns: undecided.Subtract(npAllowed),
+			Text: "isolated by the policies above: what none of them allows is denied"})
 		return allowed.Union(undecided.Intersect(npAllowed))
 	}
 	for _, bp := range x.admin(w, model.TierBaseline) {
@@ -216,6 +231,7 @@ func (x *index) direction(w *model.Workload, egress bool, p peer) connset.Set {
 				continue
 			}
 			set := r.Conns(portHolder).Intersect(undecided)
+			record(adminStep(bp, r, egress, set))
 			undecided = undecided.Subtract(set)
 			// A baseline Pass "passes evaluation to the next tier"
 			// (ClusterNetworkPolicy v1alpha2): the default, which allows.
@@ -227,6 +243,7 @@ func (x *index) direction(w *model.Workload, egress bool, p peer) connset.Set {
 	// "If a given connection wasn't allowed or denied by any of the tiers,
 	// the default kubernetes policy is applied, which says that all pods
 	// can communicate with each other." (ClusterNetworkPolicySpec.tier)
+	record(Step{Tier: "default", Action: "Allow", Conns: undecided, Text: "no policy of any tier decides: allowed"})
 	return allowed.Union(undecided)
 }
 
@@ -268,9 +285,14 @@ func adminPeerMatches(r model.AdminRule, p peer) bool {
 // policies sit too: w is isolated when a NetworkPolicy of its namespace
 // or a Cilium spec selects it for the direction; it then allows the union
 // of the matching allow rules' ports, minus what a matching Cilium deny
-// rule denies ("deny policies take precedence").
-func (x *index) npDirection(w *model.Workload, egress bool, p peer, portHolder *model.Workload) (bool, connset.Set) {
+// rule denies ("deny policies take precedence"). Steps are recorded
+// within undecided, the part of the traffic this tier decides.
+func (x *index) npDirection(w *model.Workload, egress bool, p peer, portHolder *model.Workload, undecided connset.Set, record func(Step)) (bool, connset.Set) {
 	isolated, allowed, denied := false, connset.None(), connset.None()
+	dir := "ingress"
+	if egress {
+		dir = "egress"
+	}
 	for _, np := range x.policies(w) {
 		if egress && !np.Egress || !egress && !np.Ingress {
 			continue
@@ -282,7 +304,10 @@ func (x *index) npDirection(w *model.Workload, egress bool, p peer, portHolder *
 		}
 		for _, r := range rules {
 			if npPeerMatches(np, r, p) {
-				allowed = allowed.Union(r.Conns(portHolder))
+				cs := r.Conns(portHolder)
+				allowed = allowed.Union(cs)
+				record(Step{Tier: "NetworkPolicy", Policy: "NetworkPolicy " + np.Key(), Rule: fmt.Sprintf("%s[%d]", dir, r.Index),
+					Action: "Allow", Conns: cs.Intersect(undecided), File: np.Source.File, Line: np.Source.Line})
 			}
 		}
 	}
@@ -294,12 +319,16 @@ func (x *index) npDirection(w *model.Workload, egress bool, p peer, portHolder *
 		allow, deny := s.spec.Rules(egress)
 		for _, r := range allow {
 			if ciliumPeerMatches(r, p) {
-				allowed = allowed.Union(r.Conns(portHolder))
+				cs := r.Conns(portHolder)
+				allowed = allowed.Union(cs)
+				record(ciliumStep(s, dir, r, "Allow", cs.Intersect(undecided)))
 			}
 		}
 		for _, r := range deny {
 			if ciliumPeerMatches(r, p) {
-				denied = denied.Union(r.Conns(portHolder))
+				cs := r.Conns(portHolder)
+				denied = denied.Union(cs)
+				record(ciliumStep(s, dir+"Deny", r, "Deny", cs.Intersect(undecided)))
 			}
 		}
 	}

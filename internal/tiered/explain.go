@@ -1,0 +1,101 @@
+package tiered
+
+import (
+	"fmt"
+
+	"github.com/reachdiff/reachdiff/internal/connset"
+	"github.com/reachdiff/reachdiff/internal/model"
+)
+
+// Step is one decision on the way to a direction's verdict: a rule that
+// matched and what it decided, in evaluation order. Conns is the part of
+// the traffic the step decided (what earlier steps left undecided).
+type Step struct {
+	// Tier is "admin", "NetworkPolicy", "baseline" or "default".
+	Tier   string
+	Policy string // "AdminNetworkPolicy name", "NetworkPolicy ns/name", ...
+	Rule   string // "egress[0]", with the rule's name when it has one
+	Action string // Allow, Deny or Pass
+	Conns  connset.Set
+	File   string
+	Line   int
+	// Text explains steps that no single rule makes.
+	Text string
+}
+
+// Direction is the verdict of one end's policies, with its steps.
+type Direction struct {
+	Workload string
+	Egress   bool
+	Allowed  connset.Set
+	Steps    []Step
+}
+
+// Explanation answers "why can src reach dst?" through the tiers.
+type Explanation struct {
+	Src, Dst string
+	Allowed  connset.Set
+	// Egress is the source's verdict (nil for an external source);
+	// Ingress the destination's (nil for an external destination).
+	Egress, Ingress *Direction
+}
+
+// Explain traces the verdicts of src's egress and dst's ingress.
+func Explain(c *model.Cluster, src, dst Endpoint) Explanation {
+	x := newIndex(c)
+	ex := Explanation{Src: src.String(), Dst: dst.String(), Allowed: x.conns(src, dst)}
+	if src.Workload != nil && src.Workload == dst.Workload {
+		return ex
+	}
+	if src.Workload != nil {
+		p := peer{ext: dst.External}
+		switch {
+		case dst.Workload != nil:
+			p = x.workloadPeer(dst.Workload)
+		case dst.Domain != nil:
+			p = peer{domain: dst.Domain, ext: x.domainStandIn}
+		}
+		d := &Direction{Workload: src.String(), Egress: true}
+		d.Allowed = x.traced(src.Workload, true, p, &d.Steps)
+		ex.Egress = d
+	}
+	if dst.Workload != nil {
+		p := peer{ext: src.External}
+		if src.Workload != nil {
+			p = x.workloadPeer(src.Workload)
+		}
+		d := &Direction{Workload: dst.String()}
+		d.Allowed = x.traced(dst.Workload, false, p, &d.Steps)
+		ex.Ingress = d
+	}
+	return ex
+}
+
+func adminStep(ap *model.AdminPolicy, r model.AdminRule, egress bool, set connset.Set) Step {
+	tier := "admin"
+	if ap.Tier == model.TierBaseline {
+		tier = "baseline"
+	}
+	dir := "ingress"
+	if egress {
+		dir = "egress"
+	}
+	rule := fmt.Sprintf("%s[%d]", dir, r.Index)
+	if r.Name != "" {
+		rule += fmt.Sprintf(" %q", r.Name)
+	}
+	action := r.Action.String()
+	if ap.Kind == "ClusterNetworkPolicy" && r.Action == model.ActionAllow {
+		action = "Accept"
+	}
+	return Step{Tier: tier, Policy: ap.Key(), Rule: rule, Action: action, Conns: set, File: ap.Source.File, Line: ap.Source.Line}
+}
+
+func ciliumStep(s ciliumSpec, field string, r model.CiliumRule, action string, set connset.Set) Step {
+	rule := fmt.Sprintf("%s[%d]", field, r.Index)
+	if s.spec.Index >= 0 {
+		rule = fmt.Sprintf("specs[%d].%s", s.spec.Index, rule)
+	}
+	return Step{Tier: "NetworkPolicy", Policy: s.policy.Key(), Rule: rule, Action: action, Conns: set,
+		File: s.policy.Source.File, Line: s.policy.Source.Line}
+}
