@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	npav1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
+	npav1alpha2 "sigs.k8s.io/network-policy-api/apis/v1alpha2"
 
 	"github.com/reachdiff/reachdiff/internal/connset"
 	"github.com/reachdiff/reachdiff/internal/diag"
@@ -173,6 +174,10 @@ func (b *builder) add(o manifest.Object) {
 		}
 	case *npav1alpha1.BaselineAdminNetworkPolicy:
 		if p, ok := b.compileBANP(o, t); ok {
+			b.c.AdminPolicies = append(b.c.AdminPolicies, p)
+		}
+	case *npav1alpha2.ClusterNetworkPolicy:
+		if p, ok := b.compileCNP(o, t); ok {
 			b.c.AdminPolicies = append(b.c.AdminPolicies, p)
 		}
 	case *networkingv1.Ingress:

@@ -240,12 +240,13 @@ func (b *builder) finishTiers() {
 	sortAdminPolicies(b.c.AdminPolicies)
 	for i := 1; i < len(b.c.AdminPolicies); i++ {
 		prev, p := b.c.AdminPolicies[i-1], b.c.AdminPolicies[i]
-		if p.Tier == prev.Tier && p.Priority == prev.Priority && (p.Tier == TierAdmin || p.Kind == "ClusterNetworkPolicy") {
+		if p.Tier == prev.Tier && p.Priority == prev.Priority && (p.Tier == TierAdmin || p.Kind == kindCNP || prev.Kind == kindCNP) {
 			src := manifest.Object{Kind: p.Kind, Name: p.Name, Source: p.Source}
 			b.diag(warnf(src, "priority %d is also the priority of %s: the API leaves the order undefined; reachdiff checks %s first (names in order)",
 				p.Priority, prev.Key(), prev.Name))
 		}
 	}
+	b.noteAdminAPIMix()
 	for _, p := range b.c.AdminPolicies {
 		if !b.selectsAny(p.Subject) {
 			src := manifest.Object{Kind: p.Kind, Name: p.Name, Source: p.Source}
