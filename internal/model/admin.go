@@ -112,6 +112,10 @@ type AdminPeer struct {
 	// Domains is set for a ClusterNetworkPolicy `domainNames` peer (egress,
 	// Accept rules only): it matches domain endpoints, never addresses.
 	Domains []DomainPattern
+	// ViaNetworks is set on a peer added by the calico profile: the CIDR of
+	// the peer before it holds the pod CIDRs. It selects every pod (the
+	// engines leave host-networked ones out) and was not written.
+	ViaNetworks bool
 }
 
 // MatchesPod reports whether the peer selects a pod with podLabels in a
@@ -393,6 +397,9 @@ func (b *builder) compileAdminRule(o manifest.Object, tier AdminTier, dir string
 			b.diag(warnf(o, "spec.%s[%d].%s[%d]: nodes peers are not modelled (node addresses are unknown); the peer matches nothing", dir, index, field, i))
 		}
 		out.Peers = append(out.Peers, cp)
+		if cp.Networks != nil && b.networksMatchPods(o, dir, index, field, i, cidrStrings(pr.networks), *cp.Networks) {
+			out.Peers = append(out.Peers, networksPodPeer())
+		}
 	}
 	// "If Ports is not set then the rule does not filter traffic via port."
 	if r.ports == nil {

@@ -46,6 +46,9 @@ type Cluster struct {
 	// to, for a later Build with Options.Reuse.
 	compiled         map[any]compiledObject
 	defaultNamespace string
+	// cni and podCIDRs are Options.CNI and Options.PodCIDRs.
+	cni      CNI
+	podCIDRs []netip.Prefix
 }
 
 // Namespace is a namespace and its labels.
@@ -176,6 +179,10 @@ type Peer struct {
 	PodSel *Selector
 	// IPBlock, when set, is the only field of the peer.
 	IPBlock *IPBlock
+	// ViaIPBlock is set on a peer added by the calico profile: the CIDR of
+	// the peer before it holds the pod CIDRs. It selects every pod but the
+	// host-networked ones (see MatchesWorkload) and was not written.
+	ViaIPBlock bool
 }
 
 // IPBlock is a CIDR minus its exceptions, as one address set.
@@ -205,6 +212,12 @@ type Options struct {
 	// as is, so an incremental evaluation recognises unchanged workloads and
 	// policies by pointer instead of comparing them field by field.
 	Reuse *Cluster
+	// CNI is the profile for semantics that differ between network
+	// plugins; the zero value is CNICiliumLike.
+	CNI CNI
+	// PodCIDRs are the ranges pod addresses come from, for the calico
+	// profile; empty means DefaultPodCIDRs (unknown, anywhere).
+	PodCIDRs []netip.Prefix
 }
 
 // ObjectName prints an object for diagnostics: "Kind ns/name".

@@ -50,7 +50,7 @@ func (b *builder) compilePolicy(o manifest.Object, ns string, np *networkingv1.N
 	}
 	if p.Ingress {
 		for i, r := range np.Spec.Ingress {
-			rule, err := b.compileRule(o, i, r.From, r.Ports)
+			rule, err := b.compileRule(o, "ingress", i, r.From, r.Ports)
 			if err != nil {
 				return fail("spec.ingress[%d]: %v", i, err)
 			}
@@ -59,7 +59,7 @@ func (b *builder) compilePolicy(o manifest.Object, ns string, np *networkingv1.N
 	}
 	if p.Egress {
 		for i, r := range np.Spec.Egress {
-			rule, err := b.compileRule(o, i, r.To, r.Ports)
+			rule, err := b.compileRule(o, "egress", i, r.To, r.Ports)
 			if err != nil {
 				return fail("spec.egress[%d]: %v", i, err)
 			}
@@ -69,7 +69,7 @@ func (b *builder) compilePolicy(o manifest.Object, ns string, np *networkingv1.N
 	return p, true
 }
 
-func (b *builder) compileRule(o manifest.Object, index int, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) (Rule, error) {
+func (b *builder) compileRule(o manifest.Object, dir string, index int, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) (Rule, error) {
 	r := Rule{Index: index}
 	// "If this field is empty or missing, this rule matches all sources
 	// (traffic not restricted by source)." (NetworkPolicyIngressRule.from)
@@ -87,6 +87,9 @@ func (b *builder) compileRule(o manifest.Object, index int, peers []networkingv1
 			}
 		}
 		r.Peers = append(r.Peers, cp)
+		if cp.IPBlock != nil && b.ipBlockMatchesPods(o, dir, index, i, cp.IPBlock) {
+			r.Peers = append(r.Peers, ipBlockPodPeer())
+		}
 	}
 	// "If this field is empty or missing, this rule matches all ports
 	// (traffic not restricted by port)." (NetworkPolicyIngressRule.ports)

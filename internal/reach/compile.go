@@ -32,6 +32,9 @@ type compiled struct {
 
 	podSel map[string]selMemo // interned: selector key -> workloads matching it anywhere
 	nsSel  map[string]selMemo // interned: selector key -> workloads in matching namespaces
+	// podAddr holds the present workloads that have a pod address (not
+	// host-networked), for the calico profile's ipBlock peers; built lazily.
+	podAddr bitset
 
 	policies []*cpolicy
 	rules    []*crule // by id
@@ -417,6 +420,10 @@ func (k *compiled) compileRule(cp *cpolicy, r *model.Rule, ni int, egress bool, 
 				}
 			}
 			continue
+		case peer.ViaIPBlock:
+			// Added by the calico profile after an ipBlock holding every
+			// pod address: all pods but the host-networked ones.
+			a, b = k.podAddressed(), k.present
 		case peer.NamespaceSel == nil:
 			// "podSelector ... selects particular Pods in the same namespace
 			// as the NetworkPolicy" (NetworkPolicyPeer)
@@ -441,12 +448,12 @@ func (k *compiled) compileRule(cp *cpolicy, r *model.Rule, ni int, egress bool, 
 			cr.peers[i] |= x
 			empty = empty && x == 0
 		}
-		if empty {
+		if empty && !peer.ViaIPBlock {
 			dir := "ingress"
 			if egress {
 				dir = "egress"
 			}
-			cp.warnEmpty(fmt.Sprintf("%s[%d] peer %d selects no workload", dir, r.Index, pi), nil)
+			cp.warnEmpty(fmt.Sprintf("%s[%d] peer %d selects no workload", dir, r.Index, r.WrittenPeer(pi)), nil)
 		}
 	}
 	cr.ports = newBitset(len(k.sp.PortAtoms))
@@ -467,6 +474,19 @@ func (k *compiled) compileRule(cp *cpolicy, r *model.Rule, ni int, egress bool, 
 		cr.ports.or(k.sp.portMask(ps.Protocol, ps.Lo, ps.Hi))
 	}
 	return cr
+}
+
+// podAddressed returns the present workloads that are not host-networked.
+func (k *compiled) podAddressed() bitset {
+	if k.podAddr == nil {
+		k.podAddr = newBitset(k.nw)
+		k.present.each(func(i int) {
+			if !k.wl[i].HostNetwork {
+				k.podAddr.set(i)
+			}
+		})
+	}
+	return k.podAddr
 }
 
 // resolveNamed resolves, on every workload, the container ports whose name

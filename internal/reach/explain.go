@@ -163,7 +163,7 @@ func peerMatches(c *model.Cluster, p *model.Policy, r model.Rule, peer *model.Wo
 			}
 			continue
 		}
-		if peer == nil {
+		if peer == nil || !pr.MatchesWorkload(peer) {
 			continue
 		}
 		if pr.NamespaceSel == nil {

@@ -35,7 +35,7 @@ func compileFrom(a *compiled, c *model.Cluster) (*compiled, *change, error) {
 		wa, wb := a.wl[id], k.wl[id]
 		switch {
 		case wa == wb: // absent on both sides, or the same object
-		case wa == nil || wb == nil || !maps.Equal(wa.Labels, wb.Labels):
+		case wa == nil || wb == nil || !maps.Equal(wa.Labels, wb.Labels) || wa.HostNetwork != wb.HostNetwork:
 			ch.moved.set(id)
 		case !slices.Equal(wa.Ports, wb.Ports):
 			ports.set(id)
@@ -248,7 +248,7 @@ func (k *compiled) unaffected(a *compiled, p *cpolicy, moved, flips []int, prese
 // peerMatch reports whether peer (of a policy in namespace ni) selects
 // workload f, as compileRule's sets do, one workload at a time.
 func (k *compiled) peerMatch(peer *model.Peer, ni, f int) bool {
-	if !k.present.has(f) || peer.IPBlock != nil {
+	if !k.present.has(f) || peer.IPBlock != nil || !peer.MatchesWorkload(k.wl[f]) {
 		return false
 	}
 	if peer.NamespaceSel == nil {

@@ -334,7 +334,7 @@ func sameRule(a, b model.Rule) bool {
 }
 
 func samePeer(a, b model.Peer) bool {
-	if !sameSelector(a.NamespaceSel, b.NamespaceSel) || !sameSelector(a.PodSel, b.PodSel) {
+	if a.ViaIPBlock != b.ViaIPBlock || !sameSelector(a.NamespaceSel, b.NamespaceSel) || !sameSelector(a.PodSel, b.PodSel) {
 		return false
 	}
 	if a.IPBlock == nil || b.IPBlock == nil {
