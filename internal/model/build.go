@@ -34,6 +34,7 @@ func Build(objs []manifest.Object, opts Options) *Cluster {
 		b.opts.DefaultNamespace = "default"
 	}
 	b.c.defaultNamespace = b.opts.DefaultNamespace
+	b.c.cni, b.c.podCIDRs = b.opts.CNI.Profile(), b.opts.PodCIDRs
 	for _, o := range objs {
 		b.add(o)
 	}
@@ -71,7 +72,7 @@ type compiledObject struct {
 // replaying its diagnostics.
 func (b *builder) reused(o manifest.Object) (compiledObject, bool) {
 	r := b.opts.Reuse
-	if r == nil || r.defaultNamespace != b.opts.DefaultNamespace {
+	if r == nil || r.defaultNamespace != b.opts.DefaultNamespace || !r.sameCNI(b.opts) {
 		return compiledObject{}, false
 	}
 	// The same object at another line (a document above it changed) is
