@@ -4,7 +4,10 @@ import (
 	"cmp"
 	"maps"
 	"reflect"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/reachdiff/reachdiff/internal/connset"
 	"github.com/reachdiff/reachdiff/internal/ipset"
@@ -30,21 +33,41 @@ type Result struct {
 func Compute(c *model.Cluster) *Result {
 	r := &Result{x: newIndex(c), rows: map[string]map[string]connset.Set{}}
 	r.externals(c.Workloads, true)
-	for _, s := range c.Workloads {
-		r.row(s)
-	}
+	r.computeRows(c.Workloads)
 	return r
 }
 
-// row computes src's connections to every other workload.
-func (r *Result) row(src *model.Workload) {
-	row := map[string]connset.Set{}
-	for _, d := range r.x.c.Workloads {
-		if cs := r.x.conns(Endpoint{Workload: src}, Endpoint{Workload: d}); !cs.IsEmpty() {
-			row[d.Key()] = cs
+// computeRows computes the rows of srcs (in parallel: pairs are
+// independent) and stores them.
+func (r *Result) computeRows(srcs []*model.Workload) {
+	rows := make([]map[string]connset.Set, len(srcs))
+	parallel(len(srcs), func(i int) {
+		row := map[string]connset.Set{}
+		for _, d := range r.x.c.Workloads {
+			if cs := r.x.conns(Endpoint{Workload: srcs[i]}, Endpoint{Workload: d}); !cs.IsEmpty() {
+				row[d.Key()] = cs
+			}
 		}
+		rows[i] = row
+	})
+	for i, s := range srcs {
+		r.rows[s.Key()] = rows[i]
 	}
-	r.rows[src.Key()] = row
+}
+
+// parallel calls f(0..n-1) on GOMAXPROCS goroutines.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // externals computes the external, domain and ingress-controller vectors
@@ -55,21 +78,29 @@ func (r *Result) externals(ws []*model.Workload, fresh bool) {
 		r.controller = map[string]connset.Set{}
 	}
 	x := r.x
-	for _, w := range ws {
-		k := w.Key()
-		out, in := make([]connset.Set, len(x.atoms)), make([]connset.Set, len(x.atoms))
-		for i, a := range x.atoms {
-			out[i] = x.conns(Endpoint{Workload: w}, Endpoint{External: a})
-			in[i] = x.conns(Endpoint{External: a}, Endpoint{Workload: w})
+	type vectors struct {
+		out, in, dom []connset.Set
+		ctl          connset.Set
+	}
+	vs := make([]vectors, len(ws))
+	parallel(len(ws), func(i int) {
+		w := ws[i]
+		v := vectors{out: make([]connset.Set, len(x.atoms)), in: make([]connset.Set, len(x.atoms)), dom: make([]connset.Set, len(x.domains))}
+		for j, a := range x.atoms {
+			v.out[j] = x.conns(Endpoint{Workload: w}, Endpoint{External: a})
+			v.in[j] = x.conns(Endpoint{External: a}, Endpoint{Workload: w})
 		}
-		r.egress[k], r.ingress[k] = out, in
-		dom := make([]connset.Set, len(x.domains))
 		for j := range x.domains {
-			dom[j] = x.conns(Endpoint{Workload: w}, Endpoint{Domain: &x.domains[j]})
+			v.dom[j] = x.conns(Endpoint{Workload: w}, Endpoint{Domain: &x.domains[j]})
 		}
-		r.domains[k] = dom
-		if cs := x.ingressConns(w); !cs.IsEmpty() {
-			r.controller[k] = cs
+		v.ctl = x.ingressConns(w)
+		vs[i] = v
+	})
+	for i, w := range ws {
+		k, v := w.Key(), vs[i]
+		r.egress[k], r.ingress[k], r.domains[k] = v.out, v.in, v.dom
+		if !v.ctl.IsEmpty() {
+			r.controller[k] = v.ctl
 		} else {
 			delete(r.controller, k)
 		}
@@ -100,13 +131,17 @@ func Update(base *Result, head *model.Cluster) *Result {
 	}
 	// Rows: dirty sources from scratch; the others copied, then patched at
 	// the dirty (and removed) destinations.
+	r.computeRows(dirtyList)
+	clean := make([]*model.Workload, 0, len(head.Workloads)-len(dirtyList))
 	for _, s := range head.Workloads {
-		k := s.Key()
-		if dirty[k] {
-			r.row(s)
-			continue
+		if !dirty[s.Key()] {
+			clean = append(clean, s)
 		}
-		row := maps.Clone(base.rows[k])
+	}
+	patched := make([]map[string]connset.Set, len(clean))
+	parallel(len(clean), func(i int) {
+		s := clean[i]
+		row := maps.Clone(base.rows[s.Key()])
 		for dst := range row {
 			if head.Workload(dst) == nil {
 				delete(row, dst)
@@ -119,7 +154,10 @@ func Update(base *Result, head *model.Cluster) *Result {
 				delete(row, d.Key())
 			}
 		}
-		r.rows[k] = row
+		patched[i] = row
+	})
+	for i, s := range clean {
+		r.rows[s.Key()] = patched[i]
 	}
 	if !slices.Equal(bx.atoms, x.atoms) || !slices.Equal(bx.domains, x.domains) || bx.domainStandIn != x.domainStandIn {
 		r.externals(head.Workloads, true)

@@ -178,9 +178,14 @@ func (x *index) direction(w *model.Workload, egress bool, p peer) connset.Set {
 
 // traced is direction, recording each decision in tr when it is not nil.
 func (x *index) traced(w *model.Workload, egress bool, p peer, tr *[]Step) connset.Set {
-	record := func(s Step) {
-		if tr != nil && !s.Conns.IsEmpty() {
-			*tr = append(*tr, s)
+	// record is nil unless tracing, so that steps (and their printed
+	// rule names) cost nothing in evaluation.
+	var record func(Step)
+	if tr != nil {
+		record = func(s Step) {
+			if !s.Conns.IsEmpty() {
+				*tr = append(*tr, s)
+			}
 		}
 	}
 	// The port belongs to the destination: w on ingress, the peer on
@@ -203,7 +208,9 @@ func (x *index) traced(w *model.Workload, egress bool, p peer, tr *[]Step) conns
 			if set.IsEmpty() {
 				continue
 			}
-			record(adminStep(ap, r, egress, set))
+			if record != nil {
+				record(adminStep(ap, r, egress, set))
+			}
 			undecided = undecided.Subtract(set)
 			switch r.Action {
 			case model.ActionAllow:
@@ -218,8 +225,10 @@ func (x *index) traced(w *model.Workload, egress bool, p peer, tr *[]Step) conns
 		return allowed
 	}
 	if isolated, npAllowed := x.npDirection(w, egress, p, portHolder, undecided, record); isolated {
-		record(Step{Tier: "NetworkPolicy", Action: "Deny", Conns: undecided.Subtract(npAllowed),
-			Text: "isolated by the policies above: what none of them allows is denied"})
+		if record != nil {
+			record(Step{Tier: "NetworkPolicy", Action: "Deny", Conns: undecided.Subtract(npAllowed),
+				Text: "isolated by the policies above: what none of them allows is denied"})
+		}
 		return allowed.Union(undecided.Intersect(npAllowed))
 	}
 	for _, bp := range x.admin(w, model.TierBaseline) {
@@ -231,7 +240,9 @@ func (x *index) traced(w *model.Workload, egress bool, p peer, tr *[]Step) conns
 				continue
 			}
 			set := r.Conns(portHolder).Intersect(undecided)
-			record(adminStep(bp, r, egress, set))
+			if record != nil {
+				record(adminStep(bp, r, egress, set))
+			}
 			undecided = undecided.Subtract(set)
 			// A baseline Pass "passes evaluation to the next tier"
 			// (ClusterNetworkPolicy v1alpha2): the default, which allows.
@@ -243,7 +254,9 @@ func (x *index) traced(w *model.Workload, egress bool, p peer, tr *[]Step) conns
 	// "If a given connection wasn't allowed or denied by any of the tiers,
 	// the default kubernetes policy is applied, which says that all pods
 	// can communicate with each other." (ClusterNetworkPolicySpec.tier)
-	record(Step{Tier: "default", Action: "Allow", Conns: undecided, Text: "no policy of any tier decides: allowed"})
+	if record != nil {
+		record(Step{Tier: "default", Action: "Allow", Conns: undecided, Text: "no policy of any tier decides: allowed"})
+	}
 	return allowed.Union(undecided)
 }
 
@@ -306,6 +319,9 @@ func (x *index) npDirection(w *model.Workload, egress bool, p peer, portHolder *
 			if npPeerMatches(np, r, p) {
 				cs := r.Conns(portHolder)
 				allowed = allowed.Union(cs)
+				if record == nil {
+					continue
+				}
 				record(Step{Tier: "NetworkPolicy", Policy: "NetworkPolicy " + np.Key(), Rule: fmt.Sprintf("%s[%d]", dir, r.Index),
 					Action: "Allow", Conns: cs.Intersect(undecided), File: np.Source.File, Line: np.Source.Line})
 			}
@@ -321,14 +337,18 @@ func (x *index) npDirection(w *model.Workload, egress bool, p peer, portHolder *
 			if ciliumPeerMatches(r, p) {
 				cs := r.Conns(portHolder)
 				allowed = allowed.Union(cs)
-				record(ciliumStep(s, dir, r, "Allow", cs.Intersect(undecided)))
+				if record != nil {
+					record(ciliumStep(s, dir, r, "Allow", cs.Intersect(undecided)))
+				}
 			}
 		}
 		for _, r := range deny {
 			if ciliumPeerMatches(r, p) {
 				cs := r.Conns(portHolder)
 				denied = denied.Union(cs)
-				record(ciliumStep(s, dir+"Deny", r, "Deny", cs.Intersect(undecided)))
+				if record != nil {
+					record(ciliumStep(s, dir+"Deny", r, "Deny", cs.Intersect(undecided)))
+				}
 			}
 		}
 	}
