@@ -367,7 +367,7 @@ func npPeerMatches(np *model.Policy, r model.Rule, p peer) bool {
 			}
 			continue
 		}
-		if p.w == nil {
+		if p.w == nil || !pr.MatchesWorkload(p.w) {
 			continue
 		}
 		if pr.NamespaceSel == nil {
