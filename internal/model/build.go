@@ -169,6 +169,30 @@ func (b *builder) add(o manifest.Object) {
 			b.referenced = append(b.referenced, ns)
 			b.remember(o, p, start)
 		}
+	case *manifest.CiliumNetworkPolicy:
+		// Both Cilium kinds decode to this type; only the namespaced one
+		// has a namespace.
+		cns := ns
+		if o.Kind == "CiliumClusterwideNetworkPolicy" {
+			cns = ""
+		}
+		start := len(b.c.Diagnostics)
+		if r, ok := b.reused(o); ok {
+			p := r.obj.(*CiliumPolicy)
+			b.c.CiliumPolicies = append(b.c.CiliumPolicies, p)
+			if cns != "" {
+				b.referenced = append(b.referenced, cns)
+			}
+			b.remember(o, p, start)
+			return
+		}
+		if p, ok := b.compileCilium(o, cns, t); ok {
+			b.c.CiliumPolicies = append(b.c.CiliumPolicies, p)
+			if cns != "" {
+				b.referenced = append(b.referenced, cns)
+			}
+			b.remember(o, p, start)
+		}
 	case *npav1alpha1.AdminNetworkPolicy:
 		if p, ok := b.compileANP(o, t); ok {
 			b.c.AdminPolicies = append(b.c.AdminPolicies, p)

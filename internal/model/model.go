@@ -242,6 +242,7 @@ func sortCluster(c *Cluster) {
 		a, b := c.Services[i], c.Services[j]
 		return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
 	})
+	finishCilium(c)
 	diag.Sort(c.Diagnostics)
 }
 
