@@ -162,7 +162,7 @@ func TestActionYAML(t *testing.T) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	wantInputs := []string{"allow-remote", "annotations", "base-ref", "comment", "comment-tag", "config", "default-namespace", "fail-on", "github-token", "head-ref", "inventory", "overlays", "review"}
+	wantInputs := []string{"allow-remote", "annotations", "base-ref", "cni", "comment", "comment-tag", "config", "default-namespace", "fail-on", "github-token", "head-ref", "inventory", "overlays", "pod-cidr", "review"}
 	if !slices.Equal(names, wantInputs) {
 		t.Errorf("action.yml inputs = %v; want %v", names, wantInputs)
 	}

@@ -5,10 +5,13 @@ package actionenv
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strings"
 
 	"github.com/sethvargo/go-githubactions"
+
+	"github.com/reachdiff/reachdiff/internal/model"
 )
 
 // Inputs are the action's inputs (action.yml), validated and with defaults
@@ -26,6 +29,12 @@ type Inputs struct {
 	AllowRemote      bool     // allow remote kustomize resources
 	Token            string   // github-token: never printed
 	Review           bool     // post inline review comments on lines in the diff
+
+	// CNI is the cni input: the CNI profile (cilium-like when unset).
+	CNI model.CNI
+	// PodCIDRs is the pod-cidr input: pod address ranges for the calico
+	// profile; empty means unknown.
+	PodCIDRs []netip.Prefix
 }
 
 // Input defaults, the same as action.yml's.
@@ -73,6 +82,14 @@ func ReadInputs(a *githubactions.Action) (Inputs, error) {
 	}
 	if in.Review, err = boolInput(a, "review", false); err != nil {
 		return Inputs{}, err
+	}
+	if v := a.GetInput("cni"); v != "" {
+		if in.CNI, err = model.ParseCNI(v); err != nil {
+			return Inputs{}, fmt.Errorf("input cni: %w", err)
+		}
+	}
+	if in.PodCIDRs, err = model.ParsePodCIDRs(strings.Join(splitList(a.GetInput("pod-cidr")), ",")); err != nil {
+		return Inputs{}, fmt.Errorf("input pod-cidr: %w", err)
 	}
 	switch in.Comment {
 	case "update", "new", "hide-and-new", "off":

@@ -81,6 +81,7 @@ func runAction(ctx context.Context, args []string, env Env) error {
 		base: orDefault(in.BaseRef, pr.BaseSHA), head: orDefault(in.HeadRef, pr.HeadSHA), repo: repoDir,
 		allowRemote: in.AllowRemote, gate: true, inventory: in.Inventory, config: in.Config,
 		labels: eventLabels(ghctx.Event),
+		cni:    cniFlags{cni: in.CNI, podCIDRs: in.PodCIDRs},
 	}
 	d, err := computeDiff(ctx, env, f, in.Overlays, newStats(false))
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/reachdiff/reachdiff/internal/diag"
 	"github.com/reachdiff/reachdiff/internal/gate"
 	"github.com/reachdiff/reachdiff/internal/inventory"
+	"github.com/reachdiff/reachdiff/internal/model"
 	"github.com/reachdiff/reachdiff/internal/pipeline"
 	"github.com/reachdiff/reachdiff/internal/render"
 	"github.com/reachdiff/reachdiff/internal/report"
@@ -27,6 +28,7 @@ type diffFlags struct {
 	gate                                bool
 	inventory, config                   string
 	labels                              []string
+	cni                                 cniFlags
 }
 
 func runDiff(ctx context.Context, args []string, env Env) error {
@@ -44,6 +46,7 @@ func runDiff(ctx context.Context, args []string, env Env) error {
 	fs.BoolVar(&f.gate, "gate", false, "evaluate the gate rules; exit 1 when an error-severity rule fails")
 	fs.StringVar(&f.inventory, "inventory", "subprocessors.yaml", "sub-processor inventory file, relative to the repository")
 	fs.StringVar(&f.config, "config", ".github/reachdiff.yaml", "gate rules file, relative to the repository (read at base)")
+	f.cni.register(fs)
 	fs.Func("label", "a pull request label (repeatable), e.g. reachdiff-ack:3f9a1c0e", func(v string) error {
 		f.labels = append(f.labels, v)
 		return nil
@@ -159,6 +162,8 @@ func computeDiff(ctx context.Context, env Env, f diffFlags, pos []string, st *st
 		Full:             f.full,
 		Inventories:      findings.Inventories,
 		Phase:            st.phase,
+		CNI:              f.cni.cni,
+		PodCIDRs:         f.cni.podCIDRs,
 	})
 	if err != nil {
 		var ie *pipeline.InputError
@@ -171,7 +176,13 @@ func computeDiff(ctx context.Context, env Env, f diffFlags, pos []string, st *st
 	// Sub-processor findings and the gate are part of the report phase.
 	done = st.phase("report")
 	defer done()
-	return pipeline.Report(sd.base.Label(), sd.head.Label(), results, findings), nil
+	d := pipeline.Report(sd.base.Label(), sd.head.Label(), results, findings)
+	pods := f.cni.podCIDRs
+	if len(pods) == 0 {
+		pods = model.DefaultPodCIDRs()
+	}
+	d.CNI = report.NewCNI(f.cni.cni, pods)
+	return d, nil
 }
 
 // readFindings reads the inventory at both sides and the gate rules. The

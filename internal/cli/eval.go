@@ -16,6 +16,8 @@ func runEval(ctx context.Context, args []string, env Env) error {
 	output := fs.String("output", "text", "output format: text, json or markdown")
 	namespace := fs.String("namespace", "", "namespace of objects that have none (default \"default\")")
 	loadNone := fs.Bool("load-restrictor-none", false, "let kustomizations read files outside their directory")
+	var cf cniFlags
+	cf.register(fs)
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -26,7 +28,7 @@ func runEval(ctx context.Context, args []string, env Env) error {
 	if len(paths) == 0 {
 		return usagef("eval needs at least one PATH")
 	}
-	cluster, diags, err := loadCluster(ctx, env, paths, *namespace, loadOptions{LoadNone: *loadNone})
+	cluster, diags, err := loadCluster(ctx, env, paths, *namespace, loadOptions{LoadNone: *loadNone, CNI: cf.cni, PodCIDRs: cf.podCIDRs})
 	if err != nil {
 		return err
 	}
@@ -41,12 +43,18 @@ func runEval(ctx context.Context, args []string, env Env) error {
 	if tiered.Needed(cluster) {
 		conns = tieredConns(cluster)
 	}
+	cni := report.NewCNI(cluster.CNI())
 	switch *output {
 	case "json":
-		return report.WriteEvalJSON(env.Stdout, conns, diags)
+		return report.WriteEvalJSON(env.Stdout, conns, diags, cni)
 	case "markdown":
-		return report.EvalMarkdown(env.Stdout, conns, diags)
+		return report.EvalMarkdown(env.Stdout, conns, diags, cni)
 	default:
+		// The text output is the oracle's line format: the profile is
+		// stated on stderr, and only when it is not the default.
+		if cni.IPBlockMatchesPods {
+			fmt.Fprintf(env.Stderr, "reachdiff: %s\n", cni.Header())
+		}
 		printDiagnostics(env, diags)
 		return report.EvalText(env.Stdout, conns)
 	}

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 
@@ -16,6 +18,28 @@ import (
 type loadOptions struct {
 	LoadNone    bool
 	AllowRemote bool
+	// CNI and PodCIDRs select the CNI profile the cluster is built under.
+	CNI      model.CNI
+	PodCIDRs []netip.Prefix
+}
+
+// cniFlags are --cni and --pod-cidr, shared by eval and diff; a bad value
+// fails the flag parse (exit 2).
+type cniFlags struct {
+	cni      model.CNI
+	podCIDRs []netip.Prefix
+}
+
+func (f *cniFlags) register(fs *flag.FlagSet) {
+	fs.Func("cni", "CNI profile: cilium-like (default: an ipBlock never matches pods) or calico (an ipBlock matches the pods inside it)", func(v string) (err error) {
+		f.cni, err = model.ParseCNI(v)
+		return err
+	})
+	fs.Func("pod-cidr", "pod address ranges, comma-separated, for --cni calico (default: unknown, 0.0.0.0/0,::/0)", func(v string) error {
+		pods, err := model.ParsePodCIDRs(v)
+		f.podCIDRs = append(f.podCIDRs, pods...)
+		return err
+	})
 }
 
 // loaded is the decoded content of one or more input paths.
@@ -130,7 +154,7 @@ func loadCluster(ctx context.Context, env Env, paths []string, namespace string,
 	if err != nil {
 		return nil, nil, err
 	}
-	cluster := model.Build(in.Objects, model.Options{DefaultNamespace: namespace})
+	cluster := model.Build(in.Objects, model.Options{DefaultNamespace: namespace, CNI: opts.CNI, PodCIDRs: opts.PodCIDRs})
 	diags := append(in.Diagnostics, cluster.Diagnostics...)
 	diag.Sort(diags)
 	if diag.HasErrors(diags) {

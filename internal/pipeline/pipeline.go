@@ -5,6 +5,7 @@ package pipeline
 
 import (
 	"fmt"
+	"net/netip"
 
 	"github.com/reachdiff/reachdiff/internal/diag"
 	"github.com/reachdiff/reachdiff/internal/diff"
@@ -39,6 +40,9 @@ type Options struct {
 	Inventories Inventories
 	// Phase, when set, is called around each phase for --stats.
 	Phase func(name string) func()
+	// CNI and PodCIDRs select the CNI profile (model.Options).
+	CNI      model.CNI
+	PodCIDRs []netip.Prefix
 }
 
 // OverlayResult is everything computed for one overlay, for reports and
@@ -108,7 +112,7 @@ func runOverlay(dec *manifest.Decoder, ov Overlay, opts Options) (OverlayResult,
 	done := opts.phase("parse")
 	baseObjs, baseDiags := dec.DecodeAll(ov.Base)
 	headObjs, headDiags := dec.DecodeAll(ov.Head)
-	mopts := model.Options{DefaultNamespace: opts.DefaultNamespace}
+	mopts := model.Options{DefaultNamespace: opts.DefaultNamespace, CNI: opts.CNI, PodCIDRs: opts.PodCIDRs}
 	res.Base = model.Build(baseObjs, mopts)
 	// Unchanged documents decode to the same objects: head reuses what they
 	// compiled to at base, which the incremental evaluator recognises.

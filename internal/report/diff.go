@@ -26,6 +26,9 @@ type Diff struct {
 	// PullRequest names the pull request the report was made for (set by
 	// `reachdiff action`, checked by `reachdiff post`).
 	PullRequest *PullRequest `json:"pullRequest,omitempty"`
+	// CNI is the CNI profile the reachability was computed under (absent
+	// from reports made before profiles existed).
+	CNI *CNI `json:"cni,omitempty"`
 }
 
 // PullRequest identifies the pull request and run a report belongs to.

@@ -32,6 +32,9 @@ func DiffMarkdown(d *Diff) []MarkdownSection {
 		fmt.Fprintf(&head, " Gate: %s **%s**.", icon, d.Gate.Conclusion)
 	}
 	head.WriteString("\n")
+	if d.CNI != nil {
+		fmt.Fprintf(&head, "\n%s.\n", Escape(d.CNI.Header()))
+	}
 	out = append(out, MarkdownSection{Name: "summary", Text: head.String()})
 	if d.Gate != nil && len(d.Gate.Violations) > 0 {
 		out = append(out, MarkdownSection{Name: "gate", Text: gateMarkdown(d.Gate)})

@@ -14,6 +14,9 @@ import (
 func DiffText(w io.Writer, d *Diff) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "reachdiff %s -> %s: %s\n", d.Base, d.Head, countsLine(d.Summary))
+	if d.CNI != nil {
+		fmt.Fprintf(&b, "%s\n", d.CNI.Header())
+	}
 	for _, o := range d.Overlays {
 		if o.Unchanged {
 			fmt.Fprintf(&b, "\n== %s: not affected by the change (not rendered)\n", o.Path)

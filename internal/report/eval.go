@@ -43,11 +43,13 @@ type EvalJSON struct {
 	Version     int               `json:"version"`
 	Connections []EvalConn        `json:"connections"`
 	Diagnostics []diag.Diagnostic `json:"diagnostics"`
+	// CNI is the CNI profile the connections were computed under.
+	CNI *CNI `json:"cni,omitempty"`
 }
 
-// WriteEvalJSON writes the eval JSON document.
-func WriteEvalJSON(w io.Writer, conns []reach.Conn, diags []diag.Diagnostic) error {
-	doc := EvalJSON{Version: Version, Connections: []EvalConn{}, Diagnostics: diags}
+// WriteEvalJSON writes the eval JSON document; cni may be nil.
+func WriteEvalJSON(w io.Writer, conns []reach.Conn, diags []diag.Diagnostic, cni *CNI) error {
+	doc := EvalJSON{Version: Version, Connections: []EvalConn{}, Diagnostics: diags, CNI: cni}
 	if doc.Diagnostics == nil {
 		doc.Diagnostics = []diag.Diagnostic{}
 	}
@@ -59,10 +61,15 @@ func WriteEvalJSON(w io.Writer, conns []reach.Conn, diags []diag.Diagnostic) err
 	return enc.Encode(doc)
 }
 
-// EvalMarkdown writes a table of allowed pairs and the diagnostics.
-func EvalMarkdown(w io.Writer, conns []reach.Conn, diags []diag.Diagnostic) error {
+// EvalMarkdown writes a table of allowed pairs and the diagnostics, under
+// the CNI profile's header line when cni is not nil.
+func EvalMarkdown(w io.Writer, conns []reach.Conn, diags []diag.Diagnostic, cni *CNI) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "## Reachability\n\n%d allowed pairs.\n\n", len(conns))
+	fmt.Fprintf(&b, "## Reachability\n\n%d allowed pairs.", len(conns))
+	if cni != nil {
+		fmt.Fprintf(&b, " %s.", Escape(cni.Header()))
+	}
+	b.WriteString("\n\n")
 	if len(conns) > 0 {
 		b.WriteString("| Source | Destination | Connections |\n|---|---|---|\n")
 		for _, c := range conns {
