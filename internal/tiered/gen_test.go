@@ -3,6 +3,7 @@ package tiered
 import (
 	"fmt"
 	"maps"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -83,7 +84,11 @@ var (
 		{"2001:db8:1::/48", "2001:db8:1::/56"},
 		{"10.0.0.0/8", "10.0.0.0/7"},
 	}
-	// genDomainSwaps likewise change the DNS names policies mention.
+	// genDomains are the DNS names and patterns policies mention. Of each
+	// pair of genDomainSwaps at most one is drawn, so that a swap never
+	// repeats a name in a list (domainNames is a set).
+	genDomains = []string{"api.example.com", "example.org", "*.example.com", "*.example.org"}
+	// genDomainSwaps change the DNS names policies mention.
 	genDomainSwaps = [][2]string{
 		{"api.example.com", "www.example.com"},
 		{"example.org", "api.example.org"},
@@ -135,6 +140,20 @@ type genSize struct {
 	namespaces, workloads [2]int // inclusive ranges
 	policies              int    // at most this many policy documents
 	exposures             int    // at most this many Services (each may get Ingresses or Routes)
+}
+
+// genPodCIDRs are the pod CIDRs a case may give the calico profile (none:
+// pod addresses unknown).
+var genPodCIDRs = [][]string{nil, {"10.0.0.0/8"}, {"10.1.0.0/16", "2001:db8::/32"}}
+
+// cniOptions draws a CNI profile and pod CIDRs.
+func cniOptions(r chooser) model.Options {
+	var o model.Options
+	o.CNI = pick(r, model.CNIs)
+	for _, c := range pick(r, genPodCIDRs) {
+		o.PodCIDRs = append(o.PodCIDRs, netip.MustParsePrefix(c))
+	}
+	return o
 }
 
 var smallCluster = genSize{namespaces: [2]int{3, 6}, workloads: [2]int{5, 15}, policies: 10, exposures: 3}
@@ -254,6 +273,8 @@ var policyKinds = []policyKind{
 	{"AdminNetworkPolicy", (*genCluster).adminPolicy, false},
 	{"AdminNetworkPolicy", (*genCluster).adminPolicy, false},
 	{"BaselineAdminNetworkPolicy", (*genCluster).baselinePolicy, false},
+	{"ClusterNetworkPolicy", (*genCluster).clusterNetworkPolicy, false},
+	{"ClusterNetworkPolicy", (*genCluster).clusterNetworkPolicy, false},
 }
 
 // newPolicy draws a policy of a random kind (at most one
@@ -406,6 +427,75 @@ func (g *genCluster) baselinePolicy(r chooser, _, name string) string {
 		name, adminSubject(r))
 	adminRules(&b, r, []string{"Allow", "Deny"})
 	return b.String()
+}
+
+// clusterNetworkPolicy writes a v1alpha2 ClusterNetworkPolicy in either
+// tier: Accept, Deny and Pass; namespaces, pods, networks and domainNames
+// (Accept only) peers; tcp, udp and sctp destination ports and ranges, and
+// named ports (never next to a networks or domainNames peer).
+func (g *genCluster) clusterNetworkPolicy(r chooser, _, name string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {name: %s}\nspec:\n  tier: %s\n  priority: %d\n  subject: %s\n",
+		name, pick(r, []string{"Admin", "Baseline"}), pick(r, genPriorities), adminSubject(r))
+	for _, dir := range []string{"ingress", "egress"} {
+		n := r.IntN(4)
+		if n == 0 {
+			continue
+		}
+		b.WriteString("  " + dir + ":\n")
+		field := "from"
+		if dir == "egress" {
+			field = "to"
+		}
+		for i := range n {
+			action := pick(r, []string{"Accept", "Deny", "Pass"})
+			var peers []string
+			address := false
+			for range 1 + r.IntN(2) {
+				switch k := r.IntN(6); {
+				case k < 2 || dir == "ingress" && k >= 4:
+					peers = append(peers, "{namespaces: "+nsSel(r)+"}")
+				case k < 4:
+					peers = append(peers, "{pods: {namespaceSelector: "+nsSel(r)+", podSelector: "+podSel(r)+"}}")
+				case k == 4 || action != "Accept":
+					address = true
+					peers = append(peers, "{networks: ["+strings.Join(distinct(r, 2, func() string { c, _ := cidrBlock(r); return c }), ", ")+"]}")
+				default:
+					address = true
+					peers = append(peers, "{domainNames: ["+strings.Join(distinct(r, 2, func() string { return quote(pick(r, genDomains)) }), ", ")+"]}")
+				}
+			}
+			fmt.Fprintf(&b, "  - name: r%d\n    action: %s\n    %s: [%s]\n", i, action, field, strings.Join(peers, ", "))
+			if n := r.IntN(3); n > 0 {
+				var ps []string
+				for range n {
+					proto := pick(r, []string{"tcp", "tcp", "udp", "sctp"})
+					lo := pick(r, genPortNumbers)
+					switch k := r.IntN(3); {
+					case k == 0:
+						ps = append(ps, fmt.Sprintf("{%s: {destinationPort: {number: %d}}}", proto, lo))
+					case k == 1 || address:
+						ps = append(ps, fmt.Sprintf("{%s: {destinationPort: {range: {start: %d, end: %d}}}}", proto, lo, lo+1+r.IntN(100)))
+					default:
+						ps = append(ps, "{destinationNamedPort: "+pick(r, genPortNames)+"}")
+					}
+				}
+				b.WriteString("    protocols: [" + strings.Join(ps, ", ") + "]\n")
+			}
+		}
+	}
+	return b.String()
+}
+
+// distinct draws 1 to n values with draw and drops repeats.
+func distinct(r chooser, n int, draw func() string) []string {
+	var out []string
+	for range 1 + r.IntN(n) {
+		if v := draw(); !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func adminSubject(r chooser) string {
@@ -586,9 +676,9 @@ func newGenBuilder() *genBuilder {
 	return &genBuilder{dec: manifest.NewDecoder(), split: map[string][]manifest.Document{}}
 }
 
-// build decodes and builds g, with model.Options.Reuse set to reuse, and
-// returns the cluster and the error diagnostics of every stage.
-func (b *genBuilder) build(g genCluster, reuse *model.Cluster) (*model.Cluster, []diag.Diagnostic) {
+// build decodes and builds g with opts and returns the cluster and the
+// error diagnostics of every stage.
+func (b *genBuilder) build(g genCluster, opts model.Options) (*model.Cluster, []diag.Diagnostic) {
 	var all []diag.Diagnostic
 	var docs []manifest.Document
 	for _, d := range g.documents() {
@@ -603,7 +693,7 @@ func (b *genBuilder) build(g genCluster, reuse *model.Cluster) (*model.Cluster, 
 		docs = append(docs, split...)
 	}
 	objs, ds := b.dec.DecodeAll(docs)
-	c := model.Build(objs, model.Options{Reuse: reuse})
+	c := model.Build(objs, opts)
 	var errs []diag.Diagnostic
 	for _, d := range append(append(all, ds...), c.Diagnostics...) {
 		if d.Severity == diag.Error {
@@ -687,7 +777,7 @@ func (h *genCluster) edit(r chooser) string {
 		h.workloads = slices.Delete(h.workloads, i, i+1)
 		return "remove workload " + w.ns + "/" + w.name
 	case 10:
-		admins := h.docIndexes(func(k string) bool { return k == "AdminNetworkPolicy" })
+		admins := h.docIndexes(func(k string) bool { return k == "AdminNetworkPolicy" || k == "ClusterNetworkPolicy" })
 		if len(admins) == 0 {
 			return ""
 		}

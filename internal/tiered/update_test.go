@@ -35,15 +35,18 @@ type updateCase struct {
 	// reuse builds each revision with model.Options.Reuse set to the one
 	// before, as the pipeline does.
 	reuse bool
+	// opts are the CNI options every revision is built with.
+	opts model.Options
 }
 
 // drawCase draws a base cluster from a seeded generator and two revisions
 // with edits drawn from edits (the same generator, or a fuzz input).
 func drawCase(name string, seed uint64, size genSize, edits chooser) updateCase {
-	g := generate(seeded(seed), size)
+	r := seeded(seed)
+	g := generate(r, size)
 	h1, e1 := g.mutate(edits)
 	h2, e2 := h1.mutate(edits)
-	return updateCase{name: name, revs: []genCluster{g, h1, h2}, edits: [][]string{nil, e1, e2}, reuse: seed%2 == 0}
+	return updateCase{name: name, revs: []genCluster{g, h1, h2}, edits: [][]string{nil, e1, e2}, reuse: seed%2 == 0, opts: cniOptions(r)}
 }
 
 // check builds every revision of tc; when all are valid it derives each
@@ -55,15 +58,15 @@ func (tc updateCase) check(t *testing.T) ([]*model.Cluster, []diag.Diagnostic) {
 	t.Helper()
 	gb := newGenBuilder()
 	var cs []*model.Cluster
-	var reuse *model.Cluster
+	opts := tc.opts
 	for _, g := range tc.revs {
-		c, errs := gb.build(g, reuse)
+		c, errs := gb.build(g, opts)
 		if len(errs) > 0 {
 			return nil, errs
 		}
 		cs = append(cs, c)
 		if tc.reuse {
-			reuse = c
+			opts.Reuse = c
 		}
 	}
 	prev := Compute(cs[0])
@@ -75,8 +78,8 @@ func (tc updateCase) check(t *testing.T) ([]*model.Cluster, []diag.Diagnostic) {
 			for j := 1; j <= i; j++ {
 				fmt.Fprintf(&edits, "  revision %d: %s\n", j, strings.Join(tc.edits[j], "; "))
 			}
-			t.Fatalf("%s (reuse %t): Update(revision %d's result, revision %d).Lines() differs from Compute(revision %d).Lines() (-want +got):\n%s\n"+
-				"edits:\n%s\nrevision %d:\n%s\n\nrevision %d:\n%s", tc.name, tc.reuse, i-1, i, i, d, edits.String(), i-1, tc.revs[i-1].yaml(), i, tc.revs[i].yaml())
+			t.Fatalf("%s (reuse %t, CNI %s, pod CIDRs %v): Update(revision %d's result, revision %d).Lines() differs from Compute(revision %d).Lines() (-want +got):\n%s\n"+
+				"edits:\n%s\nrevision %d:\n%s\n\nrevision %d:\n%s", tc.name, tc.reuse, tc.opts.CNI, tc.opts.PodCIDRs, i-1, i, i, d, edits.String(), i-1, tc.revs[i-1].yaml(), i, tc.revs[i].yaml())
 		}
 		prev = got
 	}
@@ -114,18 +117,18 @@ func TestUpdateMatchesCompute(t *testing.T) {
 	if valid < propertyCases || rejected*20 >= valid+rejected {
 		t.Errorf("generator: %d valid cases, %d rejected (want < 5%% rejected); first rejects:\n%s", valid, rejected, strings.Join(firstRejects, "\n"))
 	}
-	// Each feature in at least a tenth of the revisions, so that a
+	// Each feature in at least a twentieth of the revisions, so that a
 	// generator that stopped writing one is noticed.
 	revisions := 3 * valid
 	for _, k := range coverageKeys {
-		if cover[k]*10 < revisions {
-			t.Errorf("generator coverage: %q in %d of %d revisions; want at least a tenth", k, cover[k], revisions)
+		if cover[k]*20 < revisions {
+			t.Errorf("generator coverage: %q in %d of %d revisions; want at least a twentieth", k, cover[k], revisions)
 		}
 	}
 }
 
-var coverageKeys = []string{"NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "Pass", "ipBlock", "IPv6",
-	"exposed workload", "hostNetwork", "assumed namespace"}
+var coverageKeys = []string{"NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy", "Pass",
+	"ipBlock", "IPv6", "domain", "exposed workload", "hostNetwork", "assumed namespace", "calico pod peer"}
 
 // coverage counts the features of c that the property test is meant to
 // exercise.
@@ -140,6 +143,9 @@ func coverage(c *model.Cluster, cover map[string]int) {
 				if pr.IPBlock != nil {
 					seen["ipBlock"] = true
 				}
+				if pr.ViaIPBlock {
+					seen["calico pod peer"] = true
+				}
 			}
 		}
 	}
@@ -148,6 +154,11 @@ func coverage(c *model.Cluster, cover map[string]int) {
 		for _, r := range append(append([]model.AdminRule(nil), p.Ingress...), p.Egress...) {
 			if r.Action == model.ActionPass {
 				seen["Pass"] = true
+			}
+			for _, pr := range r.Peers {
+				if pr.ViaNetworks {
+					seen["calico pod peer"] = true
+				}
 			}
 		}
 	}
@@ -219,11 +230,11 @@ func benchCluster(b *testing.B) (base, head *model.Cluster) {
 		}
 	}
 	gb := newGenBuilder()
-	base, errs := gb.build(g, nil)
+	base, errs := gb.build(g, model.Options{})
 	if len(errs) > 0 {
 		b.Fatalf("benchmark base cluster: %v", errs)
 	}
-	head, errs = gb.build(h, base)
+	head, errs = gb.build(h, model.Options{Reuse: base})
 	if len(errs) > 0 {
 		b.Fatalf("benchmark head cluster: %v", errs)
 	}
