@@ -275,6 +275,9 @@ var policyKinds = []policyKind{
 	{"BaselineAdminNetworkPolicy", (*genCluster).baselinePolicy, false},
 	{"ClusterNetworkPolicy", (*genCluster).clusterNetworkPolicy, false},
 	{"ClusterNetworkPolicy", (*genCluster).clusterNetworkPolicy, false},
+	{"CiliumNetworkPolicy", (*genCluster).ciliumPolicy, true},
+	{"CiliumNetworkPolicy", (*genCluster).ciliumPolicy, true},
+	{"CiliumClusterwideNetworkPolicy", (*genCluster).ciliumPolicy, false},
 }
 
 // newPolicy draws a policy of a random kind (at most one
@@ -485,6 +488,120 @@ func (g *genCluster) clusterNetworkPolicy(r chooser, _, name string) string {
 		}
 	}
 	return b.String()
+}
+
+// ciliumPolicy writes a CiliumNetworkPolicy (ns set) or a
+// CiliumClusterwideNetworkPolicy: spec and sometimes specs; per rule one
+// L3 field (endpoints, CIDR, CIDR set, entities or, for egress allow
+// rules, FQDNs) or none, and toPorts by number, range, name and ANY.
+func (g *genCluster) ciliumPolicy(r chooser, ns, name string) string {
+	var b strings.Builder
+	if ns == "" {
+		fmt.Fprintf(&b, "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: %s}\n", name)
+	} else {
+		fmt.Fprintf(&b, "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: %s, namespace: %s}\n", name, ns)
+	}
+	b.WriteString("spec:\n")
+	ciliumRule(&b, r, "  ")
+	if oneIn(r, 4) {
+		b.WriteString("specs:\n")
+		for range 1 + r.IntN(2) {
+			ciliumRule(&b, r, "- ")
+		}
+	}
+	return b.String()
+}
+
+// ciliumSelector draws an endpoint selector: pod labels, sometimes with a
+// namespace name or namespace label key.
+func ciliumSelector(r chooser) string {
+	switch r.IntN(5) {
+	case 0:
+		return "{matchLabels: {k8s:io.kubernetes.pod.namespace: ns" + strconv.Itoa(r.IntN(4)) + "}}"
+	case 1:
+		return "{matchLabels: {io.cilium.k8s.namespace.labels.team: " + pick(r, genValues) + ", app: " + pick(r, genValues) + "}}"
+	default:
+		return podSel(r)
+	}
+}
+
+// ciliumRule writes one rule block (endpointSelector and its sections),
+// its first line starting with first and the others indented alike.
+func ciliumRule(b *strings.Builder, r chooser, first string) {
+	b.WriteString(first + "endpointSelector: " + ciliumSelector(r) + "\n")
+	for _, dir := range []string{"ingress", "ingressDeny", "egress", "egressDeny"} {
+		n := r.IntN(4) - 1
+		if dir == "ingressDeny" || dir == "egressDeny" {
+			n = r.IntN(6) - 4
+		}
+		if n < 0 {
+			continue
+		}
+		if n == 0 {
+			b.WriteString("  " + dir + ": []\n")
+			continue
+		}
+		b.WriteString("  " + dir + ":\n")
+		in := strings.HasPrefix(dir, "ingress")
+		for range n {
+			var parts []string
+			prefix := "to"
+			if in {
+				prefix = "from"
+			}
+			switch k := r.IntN(7); {
+			case k == 0:
+				// No L3 field: every peer (with toPorts), or nothing.
+			case k == 1:
+				var sels []string
+				for range 1 + r.IntN(2) {
+					sels = append(sels, ciliumSelector(r))
+				}
+				parts = append(parts, prefix+"Endpoints: ["+strings.Join(sels, ", ")+"]")
+			case k == 2:
+				parts = append(parts, prefix+"CIDR: ["+strings.Join(distinct(r, 2, func() string { c, _ := cidrBlock(r); return c }), ", ")+"]")
+			case k == 3:
+				c, ex := cidrBlock(r)
+				set := "{cidr: " + c
+				if len(ex) > 0 {
+					set += ", except: [" + strings.Join(ex, ", ") + "]"
+				}
+				parts = append(parts, prefix+"CIDRSet: ["+set+"}]")
+			case k == 4 || in || strings.HasSuffix(dir, "Deny"):
+				parts = append(parts, prefix+"Entities: ["+strings.Join(distinct(r, 2, func() string {
+					return pick(r, []string{"world", "cluster", "all", "world-ipv4"})
+				}), ", ")+"]")
+			default:
+				var fqdns []string
+				for _, d := range distinct(r, 2, func() string { return pick(r, genDomains) }) {
+					if strings.Contains(d, "*") || coin(r) {
+						fqdns = append(fqdns, "{matchPattern: "+quote(d)+"}")
+					} else {
+						fqdns = append(fqdns, "{matchName: "+d+"}")
+					}
+				}
+				parts = append(parts, "toFQDNs: ["+strings.Join(fqdns, ", ")+"]")
+			}
+			if m := r.IntN(3); m > 0 {
+				var ports []string
+				for range m {
+					switch r.IntN(4) {
+					case 0:
+						ports = append(ports, fmt.Sprintf("{port: \"%d\", protocol: %s}", pick(r, genPortNumbers), pick(r, []string{"TCP", "UDP", "ANY"})))
+					case 1:
+						lo := pick(r, genPortNumbers)
+						ports = append(ports, fmt.Sprintf("{port: \"%d\", endPort: %d, protocol: %s}", lo, lo+r.IntN(100), pick(r, genProtocols)))
+					case 2:
+						ports = append(ports, "{port: "+pick(r, genPortNames)+", protocol: "+pick(r, genProtocols)+"}")
+					default:
+						ports = append(ports, fmt.Sprintf("{port: \"%d\"}", pick(r, genPortNumbers)))
+					}
+				}
+				parts = append(parts, "toPorts: [{ports: ["+strings.Join(ports, ", ")+"]}]")
+			}
+			b.WriteString("  - {" + strings.Join(parts, ", ") + "}\n")
+		}
+	}
 }
 
 // distinct draws 1 to n values with draw and drops repeats.

@@ -128,7 +128,7 @@ func TestUpdateMatchesCompute(t *testing.T) {
 }
 
 var coverageKeys = []string{"NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy", "Pass",
-	"ipBlock", "IPv6", "domain", "exposed workload", "hostNetwork", "assumed namespace", "calico pod peer"}
+	"ipBlock", "IPv6", "domain", "exposed workload", "hostNetwork", "assumed namespace", "calico pod peer", "Cilium"}
 
 // coverage counts the features of c that the property test is meant to
 // exercise.
