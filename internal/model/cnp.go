@@ -79,10 +79,10 @@ func (b *builder) cnpPolicy(o manifest.Object, cnp *npav1alpha2.ClusterNetworkPo
 	for i, r := range s.Egress {
 		eg[i] = cnpRule{r.Name, r.Action, r.To, r.Protocols}
 	}
-	if p.Ingress, err = b.cnpRules(o, "spec.ingress", "from", in); err != nil {
+	if p.Ingress, err = b.cnpRules(o, "ingress", "from", in); err != nil {
 		return nil, err
 	}
-	if p.Egress, err = b.cnpRules(o, "spec.egress", "to", eg); err != nil {
+	if p.Egress, err = b.cnpRules(o, "egress", "to", eg); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -92,7 +92,8 @@ func (b *builder) cnpPolicy(o manifest.Object, cnp *npav1alpha2.ClusterNetworkPo
 // that appears at the top of the ingress rules would take the highest
 // precedence". "CNPs with no ingress rules do not affect ingress traffic":
 // no rules compile to none, which the evaluator passes over.
-func (b *builder) cnpRules(o manifest.Object, path, peerField string, rules []cnpRule) ([]AdminRule, error) {
+func (b *builder) cnpRules(o manifest.Object, dir, peerField string, rules []cnpRule) ([]AdminRule, error) {
+	path := "spec." + dir
 	if len(rules) > maxCNPItems {
 		return nil, fmt.Errorf("%s: %d rules; at most %d are allowed", path, len(rules), maxCNPItems)
 	}
@@ -126,6 +127,12 @@ func (b *builder) cnpRules(o manifest.Object, path, peerField string, rules []cn
 			}
 			addressPeer = addressPeer || peer.Networks != nil || peer.Nodes != nil || peer.Domains != nil
 			rule.Peers = append(rule.Peers, peer)
+			// Under the calico profile a CIDR holding the pod CIDRs matches
+			// every pod: "if you Accept or Deny traffic to "0.0.0.0/0", that
+			// will allow or deny all IPv4 pod-to-pod traffic as well."
+			if peer.Networks != nil && b.networksMatchPods(o, dir, i, peerField, j, cidrStrings(x.Networks), *peer.Networks) {
+				rule.Peers = append(rule.Peers, networksPodPeer())
+			}
 		}
 		// "If unspecified, protocol-specific attributes will not be used to
 		// match traffic."
@@ -218,13 +225,15 @@ func (b *builder) cnpNetworks(o manifest.Object, path string, networks []npav1al
 		set = set.Add(ipset.RangeOf(prefix))
 	}
 	// "note that cluster-internal traffic will be checked against the rule
-	// as well. So if you Accept or Deny traffic to "0.0.0.0/0", that will
-	// allow or deny all IPv4 pod-to-pod traffic as well." Pod addresses are
-	// not modelled, so reachdiff checks only external addresses (and
-	// domains) against it, as for ipBlock.
-	d := warnf(o, "%s %v: checked against external addresses and domains only; pod and node addresses are not modelled, so cluster-internal traffic to these CIDRs is not matched", path, networks)
-	d.Severity = diag.Info
-	b.diag(d)
+	// as well." Under the default (cilium-like) profile pod addresses are
+	// not matched, so reachdiff checks only external addresses (and
+	// domains) against it, as for ipBlock; cnpRules applies the calico
+	// profile.
+	if !b.opts.CNI.IPBlockMatchesPods() {
+		d := warnf(o, "%s %v: matched against external addresses and domains only (under the %s CNI profile a CIDR does not match pods, and node addresses are not modelled)", path, networks, CNICiliumLike)
+		d.Severity = diag.Info
+		b.diag(d)
+	}
 	return AdminPeer{Networks: &set}, nil
 }
 

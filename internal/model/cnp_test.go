@@ -1,6 +1,7 @@
 package model
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -83,8 +84,8 @@ spec:
 		got = append(got, string(d.Severity)+" "+d.Object+": "+d.Message)
 	}
 	wantDiags := []string{
-		"info ClusterNetworkPolicy web-out: spec.egress[1].to[0].networks [203.0.113.0/24 2001:db8::/32]: checked against external addresses and domains only; " +
-			"pod and node addresses are not modelled, so cluster-internal traffic to these CIDRs is not matched",
+		"info ClusterNetworkPolicy web-out: spec.egress[1].to[0].networks [203.0.113.0/24 2001:db8::/32]: matched against external addresses and domains only " +
+			"(under the cilium-like CNI profile a CIDR does not match pods, and node addresses are not modelled)",
 		"warning ClusterNetworkPolicy web-out: spec.egress[1].to[1].nodes: nodes peers are not modelled (node addresses are unknown); the peer matches nothing",
 		"warning ClusterNetworkPolicy web-out: spec.subject selects no workload in the input; the policy has no effect here",
 		"warning ClusterNetworkPolicy pass-pods: spec.subject selects no workload in the input; the policy has no effect here",
@@ -301,5 +302,50 @@ func TestCNPOrder(t *testing.T) {
 				t.Errorf("Build(%s) notes (-want +got):\n%s", tc.name, d)
 			}
 		})
+	}
+}
+
+// TestCNPCalicoNetworks checks the CNI profile on networks peers: "note
+// that cluster-internal traffic will be checked against the rule as well.
+// So if you Accept or Deny traffic to "0.0.0.0/0", that will allow or deny
+// all IPv4 pod-to-pod traffic as well." Under calico a CIDR that holds the
+// pod CIDRs is followed by a peer selecting every pod; under cilium-like it
+// is not.
+func TestCNPCalicoNetworks(t *testing.T) {
+	const text = cnpHead + `metadata: {name: p}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {namespaces: {}}
+  egress:
+  - {action: Pass, to: [{namespaces: {}}]}
+  - {action: Deny, to: [{namespaces: {}}, {networks: [0.0.0.0/0]}, {networks: [192.0.2.0/24]}]}
+`
+	everything := Everything
+	all4 := ipset.FromRanges(ipset.All4())
+	doc := ipset.FromRanges(ipset.RangeOf(mustPrefix(t, "192.0.2.0/24")))
+	tests := []struct {
+		cni  CNI
+		want []AdminPeer
+	}{
+		{CNICiliumLike, []AdminPeer{{NamespaceSel: &everything}, {Networks: &all4}, {Networks: &doc}}},
+		{CNICalico, []AdminPeer{{NamespaceSel: &everything}, {Networks: &all4}, {NamespaceSel: &everything, ViaNetworks: true}, {Networks: &doc}}},
+	}
+	for _, tc := range tests {
+		docs, _ := manifest.Split("test.yaml", []byte(text))
+		objs, _ := manifest.NewDecoder().DecodeAll(docs)
+		c := Build(objs, Options{CNI: tc.cni, PodCIDRs: []netip.Prefix{mustPrefix(t, "10.244.0.0/16")}})
+		if len(c.AdminPolicies) != 1 {
+			t.Fatalf("Build(%s) = %d policies; want 1 (diagnostics %v)", tc.cni, len(c.AdminPolicies), c.Diagnostics)
+		}
+		rule := c.AdminPolicies[0].Egress[1]
+		if d := cmp.Diff(tc.want, rule.Peers, cmp.Comparer(func(a, b ipset.Set) bool { return a.Equal(b) })); d != "" {
+			t.Errorf("Build(%s).Egress[1].Peers (-want +got):\n%s", tc.cni, d)
+		}
+		// Peer 3 is the third written one (index 2): the added peer does
+		// not count.
+		if got := rule.WrittenPeer(len(rule.Peers) - 1); got != 2 {
+			t.Errorf("Build(%s): WrittenPeer(last) = %d; want 2", tc.cni, got)
+		}
 	}
 }

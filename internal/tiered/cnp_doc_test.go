@@ -5,6 +5,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/reachdiff/reachdiff/internal/diag"
+	"github.com/reachdiff/reachdiff/internal/manifest"
+	"github.com/reachdiff/reachdiff/internal/model"
 )
 
 // cnp builds the YAML of one ClusterNetworkPolicy (network-policy-api
@@ -47,6 +51,9 @@ func TestCNPDoc(t *testing.T) {
 		// webOut, when set, is every line of Evaluate from web to an
 		// external range or a domain.
 		webOut []string
+		// cni is the profile the cluster is built with (default
+		// cilium-like).
+		cni model.CNI
 		// knownGap, when set, skips the case with this reason: a rule the
 		// evaluator does not implement yet.
 		knownGap string
@@ -336,9 +343,30 @@ func TestCNPDoc(t *testing.T) {
 			want: map[string]string{web + " => 2001:db8::1": "No Connections", web + " => 1.2.3.4": "All Connections"},
 		},
 		{
+			name: "networks 0.0.0.0/0 matches pod traffic too (calico profile)",
+			doc: "Networks ... note that cluster-internal traffic will be checked against the rule as well. So if you Accept or Deny " +
+				"traffic to \"0.0.0.0/0\", that will allow or deny all IPv4 pod-to-pod traffic as well. (networks)",
+			cni:  model.CNICalico,
+			docs: []string{cnp("p", "Admin", 1, subjectWeb, "  egress:\n  - {action: Deny, to: [{networks: [0.0.0.0/0]}]}\n")},
+			want: map[string]string{
+				web + " => " + db:       "No Connections",
+				web + " => " + cache:    "No Connections",
+				web + " => 1.2.3.4":     "No Connections",
+				web + " => 2001:db8::1": "All Connections",
+			},
+		},
+		{
+			name: "networks 0.0.0.0/0 and pod traffic (cilium-like profile, the default)",
+			doc: "reachdiff DESIGN 5 and model.CNICiliumLike: pod addresses are not modelled, so a CIDR never matches a workload; this " +
+				"departs from \"that will allow or deny all IPv4 pod-to-pod traffic as well\" on purpose (--cni calico follows it).",
+			docs: []string{cnp("p", "Admin", 1, subjectWeb, "  egress:\n  - {action: Deny, to: [{networks: [0.0.0.0/0]}]}\n")},
+			want: map[string]string{web + " => " + db: "All Connections", web + " => 1.2.3.4": "No Connections"},
+		},
+		{
 			name: "Pass pod traffic before a networks Deny",
 			doc: "So if you Accept or Deny traffic to \"0.0.0.0/0\", that will allow or deny all IPv4 pod-to-pod traffic as well. If you " +
 				"don't want that, add a rule that Passes all pod traffic before the Networks rule. (networks)",
+			cni: model.CNICalico,
 			docs: []string{
 				cnp("p", "Admin", 1, subjectWeb, "  egress:\n  - {action: Pass, "+toAll+"}\n"+denyWorld),
 				np("b", "db-pg", "  podSelector: {matchLabels: {app: db}}\n  policyTypes: [Ingress]\n"+
@@ -430,7 +458,7 @@ func TestCNPDoc(t *testing.T) {
 			if tc.knownGap != "" {
 				t.Skip(tc.knownGap)
 			}
-			c := build(t, tc.docs...)
+			c := buildCNI(t, tc.cni, tc.docs...)
 			got := map[string]string{}
 			for pair := range tc.want {
 				src, dst, _ := strings.Cut(pair, " => ")
@@ -453,4 +481,19 @@ func TestCNPDoc(t *testing.T) {
 			}
 		})
 	}
+}
+
+// buildCNI is build under a CNI profile.
+func buildCNI(t *testing.T, cni model.CNI, docs ...string) *model.Cluster {
+	t.Helper()
+	if cni == "" {
+		return build(t, docs...)
+	}
+	split, diags := manifest.Split("test.yaml", []byte(strings.Join(append([]string{base}, docs...), "\n---\n")))
+	objs, more := manifest.NewDecoder().DecodeAll(split)
+	c := model.Build(objs, model.Options{CNI: cni})
+	if all := append(append(diags, more...), c.Diagnostics...); diag.HasErrors(all) {
+		t.Fatalf("build: errors in the input: %v", all)
+	}
+	return c
 }
