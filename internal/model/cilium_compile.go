@@ -762,10 +762,16 @@ func finishCilium(c *Cluster) {
 		}
 		src := manifest.Object{Kind: kind, Namespace: p.Namespace, Name: p.Name, Source: p.Source}
 		for _, s := range p.Specs {
-			if ciliumSelectsAny(c, s.Subject) {
+			selects, hostOnly := ciliumSelection(c, s.Subject)
+			if selects {
 				continue
 			}
 			msg := specPath(s.Index) + ".endpointSelector selects no workload in the input; the rule block has no effect here"
+			if hostOnly {
+				// "The host entity includes the local host. This also
+				// includes all containers running in host networking mode"
+				msg = specPath(s.Index) + ".endpointSelector selects only host-networked workloads, which Cilium treats as the host (host policies are not modelled); the rule block has no effect here"
+			}
 			if ns := c.Namespace(p.Namespace); ns != nil && len(ns.CustomResources) > 0 {
 				msg += fmt.Sprintf("; its pods may come from custom resources in namespace %s (%s), which reachdiff cannot expand",
 					ns.Name, strings.Join(ns.CustomResources, ", "))
@@ -775,20 +781,22 @@ func finishCilium(c *Cluster) {
 	}
 }
 
-// ciliumSelectsAny reports whether s selects a workload that is not
-// host-networked (those have the host's identity in Cilium).
-func ciliumSelectsAny(c *Cluster, s EndpointSelector) bool {
+// ciliumSelection reports whether s selects a workload that is not
+// host-networked (those have the host's identity in Cilium), and whether
+// it selects host-networked ones only.
+func ciliumSelection(c *Cluster, s EndpointSelector) (selects, hostOnly bool) {
 	for _, w := range c.Workloads {
-		if w.HostNetwork {
-			continue
-		}
 		var nsLabels map[string]string
 		if ns := c.Namespace(w.Namespace); ns != nil {
 			nsLabels = ns.Labels
 		}
-		if s.Matches(w.Namespace, nsLabels, w.Labels) {
-			return true
+		if !s.Matches(w.Namespace, nsLabels, w.Labels) {
+			continue
 		}
+		if !w.HostNetwork {
+			return true, false
+		}
+		hostOnly = true
 	}
-	return false
+	return false, hostOnly
 }

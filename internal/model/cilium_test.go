@@ -519,3 +519,14 @@ func TestCiliumDefaultNamespace(t *testing.T) {
 		t.Errorf("Build(DefaultNamespace shop) Cilium policies (-want +got):\n%s", d)
 	}
 }
+
+// TestCiliumHostNetworkSubject checks the warning for a rule block that
+// selects only host-networked pods.
+func TestCiliumHostNetworkSubject(t *testing.T) {
+	_, diags := buildCilium(t, "apiVersion: v1\nkind: Pod\nmetadata: {name: agent, namespace: a, labels: {app: agent}}\nspec: {hostNetwork: true, containers: [{name: c}]}\n---\n"+
+		cnpYAML("p", "spec:\n  endpointSelector: {matchLabels: {app: agent}}\n  ingress: [{}]\n"))
+	want := []string{"warning: spec.endpointSelector selects only host-networked workloads, which Cilium treats as the host (host policies are not modelled); the rule block has no effect here"}
+	if d := cmp.Diff(want, diags); d != "" {
+		t.Errorf("Build(policy for a host-networked pod) diagnostics (-want +got):\n%s", d)
+	}
+}
