@@ -118,12 +118,12 @@ func adminPeerShape(p model.AdminPeer) string {
 	return "pods"
 }
 
-// cniDiags lists the diagnostics about the profile (the ones naming an
-// ipBlock or networks peer), as "severity: message".
+// cniDiags lists the diagnostics of the profile (the calico warning and
+// the cilium-like note about a pod CIDR), as "severity: object: message".
 func cniDiags(c *model.Cluster) []string {
 	var out []string
 	for _, d := range c.Diagnostics {
-		if strings.Contains(d.Message, "CNI profile") {
+		if strings.Contains(d.Message, "under the calico CNI profile") || strings.Contains(d.Message, "holds pod CIDR") {
 			out = append(out, string(d.Severity)+": "+d.Object+": "+d.Message)
 		}
 	}
@@ -467,7 +467,11 @@ kind: DaemonSet
 metadata: {name: agent, namespace: shop}
 spec: {template: {metadata: {labels: {app: agent}}, spec: {hostNetwork: true}}}
 ---
-apiVersion: policy.networking.k8s.io/v1alpha1
+%s`
+
+// The same policy as an AdminNetworkPolicy and as a ClusterNetworkPolicy.
+var adminKinds = map[string]string{
+	"AdminNetworkPolicy": `apiVersion: policy.networking.k8s.io/v1alpha1
 kind: AdminNetworkPolicy
 metadata: {name: no-egress}
 spec:
@@ -477,7 +481,20 @@ spec:
   - name: deny-all
     action: Deny
     to: [{networks: [%s]}]
-`
+`,
+	"ClusterNetworkPolicy": `apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: no-egress}
+spec:
+  tier: Admin
+  priority: 10
+  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: web}}}}
+  egress:
+  - name: deny-all
+    action: Deny
+    to: [{networks: [%s]}]
+`,
+}
 
 // A networks peer holding the pod CIDRs denies (or allows) every pod under
 // calico: "note that cluster-internal traffic will be checked against the
@@ -507,40 +524,47 @@ func TestCalicoAdminNetworks(t *testing.T) {
 		networks:  "10.244.0.0/24, 192.0.2.0/24",
 		wantPeers: []string{"networks 10.244.0.0/24,192.0.2.0/24"},
 		wantDB:    connset.All(),
-		wantDiags: []string{"warning: AdminNetworkPolicy no-egress: spec.egress[0].to[0].networks 10.244.0.0/24,192.0.2.0/24: under the calico CNI profile it matches the pods whose addresses fall inside it; reachdiff cannot tell which: treated as matching none"},
+		wantDiags: []string{"warning: KIND no-egress: spec.egress[0].to[0].networks 10.244.0.0/24,192.0.2.0/24: under the calico CNI profile it matches the pods whose addresses fall inside it; reachdiff cannot tell which: treated as matching none"},
 	}} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := model.Build(decode(t, strings.Replace(adminPolicy, "%s", tc.networks, 1)), tc.opts)
-			if len(c.AdminPolicies) != 1 {
-				t.Fatalf("Build = %d admin policies; want 1; diagnostics %v", len(c.AdminPolicies), c.Diagnostics)
-			}
-			r := c.AdminPolicies[0].Egress[0]
-			var got []string
-			for _, p := range r.Peers {
-				got = append(got, adminPeerShape(p))
-			}
-			if diff := cmp.Diff(tc.wantPeers, got); diff != "" {
-				t.Errorf("Build(networks %s).Peers (-want +got):\n%s", tc.networks, diff)
-			}
-			if diff := cmp.Diff(tc.wantDiags, cniDiags(c)); diff != "" {
-				t.Errorf("Build(networks %s) diagnostics (-want +got):\n%s", tc.networks, diff)
-			}
-			web, db, agent := c.Workload("shop/web[Deployment]"), c.Workload("shop/db[Deployment]"), c.Workload("shop/agent[DaemonSet]")
-			if got := tiered.Conns(c, tiered.Endpoint{Workload: web}, tiered.Endpoint{Workload: db}); !got.Equal(tc.wantDB) {
-				t.Errorf("tiered.Conns(web, db) = %v; want %v", got, tc.wantDB)
-			}
-			// The agent's address is its node's: never a pod address.
-			if got := tiered.Conns(c, tiered.Endpoint{Workload: web}, tiered.Endpoint{Workload: agent}); !got.Equal(connset.All()) {
-				t.Errorf("tiered.Conns(web, host-networked agent) = %v; want %v", got, connset.All())
-			}
-			// External addresses inside the networks are denied either way.
-			ext := tiered.Endpoint{External: ipset.RangeOf(netip.MustParsePrefix("192.0.2.0/24"))}
-			if got := tiered.Conns(c, tiered.Endpoint{Workload: web}, ext); !got.IsEmpty() {
-				t.Errorf("tiered.Conns(web, 192.0.2.0/24) = %v; want none", got)
-			}
-			if got := r.WrittenPeer(len(r.Peers) - 1); got != 0 {
-				t.Errorf("WrittenPeer(%d) = %d; want 0", len(r.Peers)-1, got)
-			}
-		})
+		for _, kind := range []string{"AdminNetworkPolicy", "ClusterNetworkPolicy"} {
+			t.Run(kind+": "+tc.name, func(t *testing.T) {
+				doc := strings.Replace(adminPolicy, "%s", strings.Replace(adminKinds[kind], "%s", tc.networks, 1), 1)
+				c := model.Build(decode(t, doc), tc.opts)
+				if len(c.AdminPolicies) != 1 {
+					t.Fatalf("Build = %d admin policies; want 1; diagnostics %v", len(c.AdminPolicies), c.Diagnostics)
+				}
+				r := c.AdminPolicies[0].Egress[0]
+				var got []string
+				for _, p := range r.Peers {
+					got = append(got, adminPeerShape(p))
+				}
+				if diff := cmp.Diff(tc.wantPeers, got); diff != "" {
+					t.Errorf("Build(networks %s).Peers (-want +got):\n%s", tc.networks, diff)
+				}
+				var wantDiags []string
+				for _, d := range tc.wantDiags {
+					wantDiags = append(wantDiags, strings.Replace(d, "KIND", kind, 1))
+				}
+				if diff := cmp.Diff(wantDiags, cniDiags(c)); diff != "" {
+					t.Errorf("Build(networks %s) diagnostics (-want +got):\n%s", tc.networks, diff)
+				}
+				web, db, agent := c.Workload("shop/web[Deployment]"), c.Workload("shop/db[Deployment]"), c.Workload("shop/agent[DaemonSet]")
+				if got := tiered.Conns(c, tiered.Endpoint{Workload: web}, tiered.Endpoint{Workload: db}); !got.Equal(tc.wantDB) {
+					t.Errorf("tiered.Conns(web, db) = %v; want %v", got, tc.wantDB)
+				}
+				// The agent's address is its node's: never a pod address.
+				if got := tiered.Conns(c, tiered.Endpoint{Workload: web}, tiered.Endpoint{Workload: agent}); !got.Equal(connset.All()) {
+					t.Errorf("tiered.Conns(web, host-networked agent) = %v; want %v", got, connset.All())
+				}
+				// External addresses inside the networks are denied either way.
+				ext := tiered.Endpoint{External: ipset.RangeOf(netip.MustParsePrefix("192.0.2.0/24"))}
+				if got := tiered.Conns(c, tiered.Endpoint{Workload: web}, ext); !got.IsEmpty() {
+					t.Errorf("tiered.Conns(web, 192.0.2.0/24) = %v; want none", got)
+				}
+				if got := r.WrittenPeer(len(r.Peers) - 1); got != 0 {
+					t.Errorf("WrittenPeer(%d) = %d; want 0", len(r.Peers)-1, got)
+				}
+			})
+		}
 	}
 }
