@@ -377,6 +377,17 @@ func TestCalicoReach(t *testing.T) {
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("Evaluate lines (-want +got):\n%s", diff)
 			}
+			// The policy-tier evaluator (used when admin or Cilium policies
+			// are present) agrees, host-networked agent included.
+			var tieredLines []string
+			for _, l := range tiered.Evaluate(c) {
+				if !l.Src.IsExternal() && !l.Dst.IsExternal() {
+					tieredLines = append(tieredLines, l.String())
+				}
+			}
+			if diff := cmp.Diff(got, tieredLines); diff != "" {
+				t.Errorf("tiered.Evaluate lines (-reach +tiered):\n%s", diff)
+			}
 			// Explain, the per-pair definition, agrees on every pair.
 			for _, src := range c.Workloads {
 				for _, dst := range c.Workloads {
