@@ -35,7 +35,8 @@ func (t AdminTier) String() string {
 // AdminAction is what a matching admin rule does with a connection.
 type AdminAction uint8
 
-// The actions of admin rules. Pass exists only in the admin tier.
+// The actions of admin rules. A BaselineAdminNetworkPolicy has no Pass; a
+// ClusterNetworkPolicy has it in both tiers (Allow stands for its Accept).
 const (
 	ActionAllow AdminAction = iota
 	ActionDeny
@@ -474,11 +475,14 @@ func (b *builder) compileAdminPeer(o manifest.Object, p adminPeerIn) (AdminPeer,
 		set4 = set4.Add(ipset.RangeOf(prefix.Masked()))
 	}
 	// "note that cluster-internal traffic will be checked against the rule
-	// as well" (networks): pod addresses are not modelled, so reachdiff
-	// checks only external addresses against it, as for ipBlock.
-	d := warnf(o, "networks %v: checked against external addresses only; pod and node addresses are not modelled, so cluster-internal traffic to these CIDRs is not matched", p.networks)
-	d.Severity = diag.Info
-	b.diag(d)
+	// as well" (networks): under the default profile pod addresses are not
+	// modelled, so reachdiff checks only external addresses against it, as
+	// for ipBlock; the calico profile adds the pods (see cni.go).
+	if !b.opts.CNI.IPBlockMatchesPods() {
+		d := warnf(o, "networks %v: checked against external addresses only; pod and node addresses are not modelled, so cluster-internal traffic to these CIDRs is not matched", p.networks)
+		d.Severity = diag.Info
+		b.diag(d)
+	}
 	return AdminPeer{Networks: &set4}, nil
 }
 
