@@ -98,8 +98,12 @@ type CiliumRule struct {
 	Ports    []CiliumPort
 }
 
-// CiliumPeer is one L3 match: exactly one field is set.
+// CiliumPeer is one L3 match: exactly one of Endpoints, AllWorkloads,
+// CIDR and Domain is set.
 type CiliumPeer struct {
+	// Path names the field the peer comes from
+	// ("specs[1].ingress[0].fromEndpoints[2]"), for diagnostics.
+	Path string
 	// Endpoints is a fromEndpoints/toEndpoints selector.
 	Endpoints *EndpointSelector
 	// AllWorkloads is the entity "cluster" (and the in-cluster half of

@@ -261,7 +261,7 @@ func (cc *ciliumCompiler) rule(spec int, dir string, index int, in ciliumRuleIn)
 		}
 		if ok {
 			es := es
-			r.Peers = append(r.Peers, CiliumPeer{Endpoints: &es})
+			r.Peers = append(r.Peers, CiliumPeer{Path: p, Endpoints: &es})
 		}
 	}
 	for i, c := range in.cidrs {
@@ -270,7 +270,7 @@ func (cc *ciliumCompiler) rule(spec int, dir string, index int, in ciliumRuleIn)
 		if err != nil {
 			return CiliumRule{}, err
 		}
-		r.Peers = append(r.Peers, CiliumPeer{CIDR: set})
+		r.Peers = append(r.Peers, CiliumPeer{Path: p, CIDR: set})
 	}
 	for i, c := range in.cidrSet {
 		p := fmt.Sprintf("%s.%s[%d]", path, in.cidrSetName, i)
@@ -281,10 +281,11 @@ func (cc *ciliumCompiler) rule(spec int, dir string, index int, in ciliumRuleIn)
 		if err != nil {
 			return CiliumRule{}, err
 		}
-		r.Peers = append(r.Peers, CiliumPeer{CIDR: set})
+		r.Peers = append(r.Peers, CiliumPeer{Path: p, CIDR: set})
 	}
 	for i, e := range in.entities {
-		peer, all, err := cc.entity(fmt.Sprintf("%s.%s[%d]", path, in.entName, i), e)
+		p := fmt.Sprintf("%s.%s[%d]", path, in.entName, i)
+		peer, all, err := cc.entity(p, e)
 		if err != nil {
 			return CiliumRule{}, err
 		}
@@ -293,6 +294,7 @@ func (cc *ciliumCompiler) rule(spec int, dir string, index int, in ciliumRuleIn)
 			break
 		}
 		if peer != nil {
+			peer.Path = p
 			r.Peers = append(r.Peers, *peer)
 		}
 	}
@@ -303,7 +305,7 @@ func (cc *ciliumCompiler) rule(spec int, dir string, index int, in ciliumRuleIn)
 			return CiliumRule{}, err
 		}
 		if ok {
-			r.Peers = append(r.Peers, CiliumPeer{Domain: &d})
+			r.Peers = append(r.Peers, CiliumPeer{Path: p, Domain: &d})
 		}
 	}
 	return r, nil
@@ -777,6 +779,23 @@ func finishCilium(c *Cluster) {
 					ns.Name, strings.Join(ns.CustomResources, ", "))
 			}
 			c.Diagnostics = append(c.Diagnostics, warnf(src, "%s", msg))
+		}
+		for _, s := range p.Specs {
+			for _, rules := range [][]CiliumRule{s.Ingress, s.IngressDeny, s.Egress, s.EgressDeny} {
+				for _, r := range rules {
+					for _, peer := range r.Peers {
+						if peer.Endpoints == nil {
+							continue
+						}
+						switch selects, hostOnly := ciliumSelection(c, *peer.Endpoints); {
+						case hostOnly:
+							c.Diagnostics = append(c.Diagnostics, warnf(src, "%s selects only host-networked workloads, which Cilium sees as the host entity, not by their labels: it matches none of them", peer.Path))
+						case !selects:
+							c.Diagnostics = append(c.Diagnostics, warnf(src, "%s selects no workload in the input", peer.Path))
+						}
+					}
+				}
+			}
 		}
 	}
 }

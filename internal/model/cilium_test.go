@@ -101,8 +101,13 @@ specs:
   ingress:
   - fromEndpoints: [{}, {matchLabels: {io.cilium.k8s.namespace.labels.team: a}}]
 `))
-	if len(diags) != 0 {
-		t.Errorf("Build: diagnostics %q; want none", diags)
+	// No pod is app=lb, and namespace b has none.
+	wantDiags := []string{
+		"warning: spec.ingress[0].fromEndpoints[0] selects no workload in the input",
+		"warning: spec.ingress[0].fromEndpoints[1] selects no workload in the input",
+	}
+	if d := cmp.Diff(wantDiags, diags); d != "" {
+		t.Errorf("Build: diagnostics (-want +got):\n%s", d)
 	}
 	web := sel(req("app", In, "web"))
 	lb := sel(req("app", In, "lb"))
@@ -116,8 +121,8 @@ specs:
 				Subject:         EndpointSelector{NamespaceSel: *sel(req(NamespaceNameLabel, NotIn, "kube-system"))},
 				IngressIsolates: true,
 				Ingress: []CiliumRule{{AllPorts: true, Peers: []CiliumPeer{
-					{Endpoints: &EndpointSelector{}},
-					{Endpoints: &EndpointSelector{NamespaceSel: *sel(req("team", In, "a"))}},
+					{Path: "spec.ingress[0].fromEndpoints[0]", Endpoints: &EndpointSelector{}},
+					{Path: "spec.ingress[0].fromEndpoints[1]", Endpoints: &EndpointSelector{NamespaceSel: *sel(req("team", In, "a"))}},
 				}}},
 			}},
 		},
@@ -132,8 +137,8 @@ specs:
 						{
 							Index: 0,
 							Peers: []CiliumPeer{
-								{Endpoints: &EndpointSelector{Namespace: "a", PodSel: *lb}},
-								{Endpoints: &EndpointSelector{NamespaceSel: *sel(req(NamespaceNameLabel, In, "b")), PodSel: *sel(req("app", In, "db"))}},
+								{Path: "spec.ingress[0].fromEndpoints[0]", Endpoints: &EndpointSelector{Namespace: "a", PodSel: *lb}},
+								{Path: "spec.ingress[0].fromEndpoints[1]", Endpoints: &EndpointSelector{NamespaceSel: *sel(req(NamespaceNameLabel, In, "b")), PodSel: *sel(req("app", In, "db"))}},
 							},
 							Ports: []CiliumPort{
 								{Protocols: tcp, Lo: 80, Hi: 80},
@@ -141,19 +146,22 @@ specs:
 								{Protocols: anyProto, Name: "http"},
 							},
 						},
-						{Index: 1, AllPorts: true, Peers: []CiliumPeer{{CIDR: cidrSet(t, "192.0.2.0/24")}, {CIDR: cidrSet(t, "198.51.100.7/32")}}},
-						{Index: 2, AllPorts: true, Peers: []CiliumPeer{{CIDR: cidrSet(t, "10.0.0.0/8", "10.96.0.0/12")}}},
+						{Index: 1, AllPorts: true, Peers: []CiliumPeer{
+							{Path: "spec.ingress[1].fromCIDR[0]", CIDR: cidrSet(t, "192.0.2.0/24")},
+							{Path: "spec.ingress[1].fromCIDR[1]", CIDR: cidrSet(t, "198.51.100.7/32")},
+						}},
+						{Index: 2, AllPorts: true, Peers: []CiliumPeer{{Path: "spec.ingress[2].fromCIDRSet[0]", CIDR: cidrSet(t, "10.0.0.0/8", "10.96.0.0/12")}}},
 					},
 					IngressDeny: []CiliumRule{{
-						Peers: []CiliumPeer{{CIDR: &world}, {AllWorkloads: true}},
+						Peers: []CiliumPeer{{Path: "spec.ingressDeny[0].fromEntities[0]", CIDR: &world}, {Path: "spec.ingressDeny[0].fromEntities[1]", AllWorkloads: true}},
 						Ports: []CiliumPort{{Protocols: []connset.Protocol{connset.SCTP}, Lo: 1, Hi: 65535}},
 					}},
 					Egress: []CiliumRule{
 						{
 							Index: 0,
 							Peers: []CiliumPeer{
-								{Domain: &DomainPattern{Text: "api.example.com", Syntax: SyntaxCilium}},
-								{Domain: &DomainPattern{Text: "*.example.org", Syntax: SyntaxCilium}},
+								{Path: "spec.egress[0].toFQDNs[0]", Domain: &DomainPattern{Text: "api.example.com", Syntax: SyntaxCilium}},
+								{Path: "spec.egress[0].toFQDNs[1]", Domain: &DomainPattern{Text: "*.example.org", Syntax: SyntaxCilium}},
 							},
 							Ports: []CiliumPort{{Protocols: anyProto, Lo: 443, Hi: 443}},
 						},
@@ -161,13 +169,16 @@ specs:
 						{Index: 2, AllPeers: true, Ports: []CiliumPort{{Protocols: udp, Lo: 53, Hi: 53}}},
 						{Index: 3, AllPorts: true},
 					},
-					EgressDeny: []CiliumRule{{AllPorts: true, Peers: []CiliumPeer{{Endpoints: &EndpointSelector{Namespace: "a"}}}}},
+					EgressDeny: []CiliumRule{{AllPorts: true, Peers: []CiliumPeer{{Path: "spec.egressDeny[0].toEndpoints[0]", Endpoints: &EndpointSelector{Namespace: "a"}}}}},
 				},
 				{
 					Index:          0,
 					Subject:        EndpointSelector{Namespace: "a"},
 					EgressIsolates: true,
-					Egress:         []CiliumRule{{AllPorts: true, Peers: []CiliumPeer{{CIDR: &w4}, {CIDR: &w6}}}},
+					Egress: []CiliumRule{{AllPorts: true, Peers: []CiliumPeer{
+						{Path: "specs[0].egress[0].toEntities[0]", CIDR: &w4},
+						{Path: "specs[0].egress[0].toEntities[1]", CIDR: &w6},
+					}}},
 				},
 			},
 		},
@@ -394,7 +405,7 @@ func TestCiliumDiagnostics(t *testing.T) {
 				"spec.ingress[0].fromRequires (assumed satisfied); " +
 				"spec.ingress[1].fromCIDRSet[0].cidrGroupRef (the CIDR group matches no address here)"},
 			check: func(t *testing.T, p *CiliumPolicy) {
-				want := []CiliumPeer{{CIDR: cidrSet(t, "10.0.0.0/8")}}
+				want := []CiliumPeer{{Path: "spec.ingress[1].fromCIDRSet[1]", CIDR: cidrSet(t, "10.0.0.0/8")}}
 				if d := cmp.Diff(want, p.Specs[0].Ingress[1].Peers, ipsetEqual); d != "" {
 					t.Errorf("peers of fromCIDRSet with a cidrGroupRef (-want +got):\n%s", d)
 				}
@@ -447,7 +458,7 @@ func TestCiliumDiagnostics(t *testing.T) {
 			body: "spec:\n  endpointSelector: {}\n  egress: [{toEntities: [kube-apiserver, none, cluster]}]\n",
 			want: []string{`warning: spec.egress[0].toEntities[0]: entity "kube-apiserver" is not modelled (reachdiff has no nodes, API server or Cilium-internal endpoints); it matches nothing here`},
 			check: func(t *testing.T, p *CiliumPolicy) {
-				if d := cmp.Diff([]CiliumPeer{{AllWorkloads: true}}, p.Specs[0].Egress[0].Peers); d != "" {
+				if d := cmp.Diff([]CiliumPeer{{Path: "spec.egress[0].toEntities[2]", AllWorkloads: true}}, p.Specs[0].Egress[0].Peers); d != "" {
 					t.Errorf("peers of toEntities [kube-apiserver, none, cluster] (-want +got):\n%s", d)
 				}
 			},
@@ -520,13 +531,49 @@ func TestCiliumDefaultNamespace(t *testing.T) {
 	}
 }
 
-// TestCiliumHostNetworkSubject checks the warning for a rule block that
-// selects only host-networked pods.
+// TestCiliumHostNetworkSubject checks the warnings for a rule block and a
+// peer that select only host-networked pods.
 func TestCiliumHostNetworkSubject(t *testing.T) {
 	_, diags := buildCilium(t, "apiVersion: v1\nkind: Pod\nmetadata: {name: agent, namespace: a, labels: {app: agent}}\nspec: {hostNetwork: true, containers: [{name: c}]}\n---\n"+
-		cnpYAML("p", "spec:\n  endpointSelector: {matchLabels: {app: agent}}\n  ingress: [{}]\n"))
-	want := []string{"warning: spec.endpointSelector selects only host-networked workloads, which Cilium treats as the host (host policies are not modelled); the rule block has no effect here"}
+		cnpYAML("p", "spec:\n  endpointSelector: {matchLabels: {app: agent}}\n  ingress: [{}]\n"),
+		cnpYAML("q", "spec:\n  endpointSelector: {}\n  ingress: [{fromEndpoints: [{matchLabels: {app: agent}}]}]\n"))
+	want := []string{
+		"warning: spec.endpointSelector selects only host-networked workloads, which Cilium treats as the host (host policies are not modelled); the rule block has no effect here",
+		"warning: spec.ingress[0].fromEndpoints[0] selects only host-networked workloads, which Cilium sees as the host entity, not by their labels: it matches none of them",
+	}
 	if d := cmp.Diff(want, diags); d != "" {
 		t.Errorf("Build(policy for a host-networked pod) diagnostics (-want +got):\n%s", d)
 	}
+}
+
+// FuzzCiliumPolicy feeds arbitrary spec bodies to the Cilium compiler: it
+// must never panic, and compiling the same input twice must give the same
+// policies and diagnostics.
+func FuzzCiliumPolicy(f *testing.F) {
+	for _, seed := range []string{
+		"spec: {endpointSelector: {}, ingress: [{}]}",
+		"spec: {endpointSelector: {matchLabels: {k8s:io.kubernetes.pod.namespace: b}}, egress: [{toEndpoints: [{}], toPorts: [{ports: [{port: '80', endPort: 90}]}]}]}",
+		"specs: [{endpointSelector: {}, egress: [{toCIDRSet: [{cidr: 10.0.0.0/8, except: [10.1.0.0/16]}]}]}, {nodeSelector: {}}]",
+		"spec: {endpointSelector: {matchLabels: {reserved:host: ''}}, ingressDeny: [{fromEntities: [world, all]}]}",
+		"spec: {endpointSelector: {}, egress: [{toFQDNs: [{matchPattern: '*cilium.io'}], toPorts: [{ports: [{port: https}], rules: {http: [{}]}}]}]}",
+		"spec: {endpointSelector: {}, egress: [{toServices: [{}], icmps: [{}]}], enableDefaultDeny: {egress: false}}",
+		"spec: {endpointSelector: {}, ingress: [{fromCIDR: ['::1'], fromRequires: [{}]}]}",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		text := ciliumWorkloads + "---\n" + cnpYAML("f", body) + "---\n" + ccnpYAML("g", body)
+		build := func() *Cluster {
+			docs, _ := manifest.Split("fuzz.yaml", []byte(text))
+			objs, _ := manifest.NewDecoder().DecodeAll(docs)
+			return Build(objs, Options{})
+		}
+		a, b := build(), build()
+		if d := cmp.Diff(a.CiliumPolicies, b.CiliumPolicies, ipsetEqual); d != "" {
+			t.Fatalf("Build(%q) twice: Cilium policies differ (-first +second):\n%s", body, d)
+		}
+		if d := cmp.Diff(a.Diagnostics, b.Diagnostics); d != "" {
+			t.Fatalf("Build(%q) twice: diagnostics differ (-first +second):\n%s", body, d)
+		}
+	})
 }
