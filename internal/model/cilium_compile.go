@@ -223,6 +223,11 @@ func (cc *ciliumCompiler) rule(spec int, dir string, index int, in ciliumRuleIn)
 	if len(used) > 1 {
 		return CiliumRule{}, fmt.Errorf("%s: %s and %s cannot be combined in one rule (Cilium rejects the policy)", path, used[0], used[1])
 	}
+	if cc.um.icmps[key] && len(in.ports) > 0 {
+		// api.EgressRule.sanitize: "The ICMPs block may only be present
+		// without ToPorts. Define a separate rule to use ToPorts."
+		return CiliumRule{}, fmt.Errorf("%s: icmps and toPorts cannot be combined in one rule (Cilium rejects the policy)", path)
+	}
 	r := CiliumRule{Index: index}
 	ports, err := cc.ports(path, in.ports)
 	if err != nil {
@@ -308,7 +313,27 @@ func (cc *ciliumCompiler) rule(spec int, dir string, index int, in ciliumRuleIn)
 			r.Peers = append(r.Peers, CiliumPeer{Path: p, Domain: &d})
 		}
 	}
+	cc.warnNamedExternal(path, r)
 	return r, nil
+}
+
+// warnNamedExternal warns about a named port in a rule whose peers are
+// external (CIDRs, world, DNS names): the name resolves against a pod's
+// container ports, so it matches no external address.
+func (cc *ciliumCompiler) warnNamedExternal(path string, r CiliumRule) {
+	external := false
+	for _, p := range r.Peers {
+		external = external || p.CIDR != nil || p.Domain != nil
+	}
+	if !external {
+		return
+	}
+	for _, p := range r.Ports {
+		if p.Name != "" {
+			cc.warn("%s: named port %q resolves against pods, so it matches no external address or DNS name", path, p.Name)
+			return
+		}
+	}
 }
 
 // ports compiles toPorts. Every port of every entry is kept; L7 rules

@@ -324,6 +324,7 @@ func TestCiliumInvalid(t *testing.T) {
 		{"unknown entity", "spec:\n  endpointSelector: {}\n  ingress: [{fromEntities: [World]}]\n", `spec.ingress[0].fromEntities[0]: unknown entity "World" (want all, world, world-ipv4, world-ipv6, cluster, host, remote-node, kube-apiserver, ingress, init, health, unmanaged or none)`},
 		{"two L3 fields", "spec:\n  endpointSelector: {}\n  egress: [{toEndpoints: [{}], toCIDR: [10.0.0.0/8]}]\n", "spec.egress[0]: toEndpoints and toCIDR cannot be combined in one rule (Cilium rejects the policy)"},
 		{"toFQDNs with toEntities", "spec:\n  endpointSelector: {}\n  egress: [{toEntities: [world], toFQDNs: [{matchName: a.com}]}]\n", "spec.egress[0]: toEntities and toFQDNs cannot be combined in one rule (Cilium rejects the policy)"},
+		{"icmps with toPorts", "spec:\n  endpointSelector: {}\n  egress: [{icmps: [{fields: [{type: 8}]}], toPorts: [{ports: [{port: '80'}]}]}]\n", "spec.egress[0]: icmps and toPorts cannot be combined in one rule (Cilium rejects the policy)"},
 		{"toFQDNs in a deny rule", "spec:\n  endpointSelector: {}\n  egressDeny: [{toFQDNs: [{matchName: a.com}]}]\n", "spec.egressDeny[0].toFQDNs: deny rules do not support toFQDNs"},
 		{"matchName and matchPattern", "spec:\n  endpointSelector: {}\n  egress: [{toFQDNs: [{matchName: a.com, matchPattern: '*.a.com'}]}]\n", "spec.egress[0].toFQDNs[0]: only one of matchName and matchPattern is allowed"},
 		{"wildcard in matchName", "spec:\n  endpointSelector: {}\n  egress: [{toFQDNs: [{matchName: '*.a.com'}]}]\n", `spec.egress[0].toFQDNs[0].matchName: "*.a.com": '*' is only allowed in matchPattern`},
@@ -474,6 +475,7 @@ func TestCiliumDiagnostics(t *testing.T) {
 			want: []string{
 				"warning: spec.egress[0].toCIDR[0]: CIDR 10.0.0.1/8 has host bits set; Cilium reads it as 10.0.0.0/8",
 				`warning: spec.egress[0].toPorts[0].ports[0].endPort is ignored: port "https" is a named port`,
+				`warning: spec.egress[0]: named port "https" resolves against pods, so it matches no external address or DNS name`,
 				"warning: spec.egress[1].toFQDNs[0]: neither matchName nor matchPattern is set; the entry selects no name",
 			},
 		},
