@@ -15,6 +15,7 @@ package model_test
 // identity and CIDR rules only by world addresses ("cilium-like").
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -28,6 +29,7 @@ import (
 	"github.com/reachdiff/reachdiff/internal/manifest"
 	"github.com/reachdiff/reachdiff/internal/model"
 	"github.com/reachdiff/reachdiff/internal/reach"
+	"github.com/reachdiff/reachdiff/internal/synth"
 	"github.com/reachdiff/reachdiff/internal/tiered"
 )
 
@@ -577,5 +579,95 @@ func TestCalicoAdminNetworks(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+func lines(conns []reach.Conn, workloadsOnly bool) []string {
+	var out []string
+	for _, c := range conns {
+		if !workloadsOnly || !c.Src.IsExternal() && !c.Dst.IsExternal() {
+			out = append(out, c.Src.String()+" => "+c.Dst.String()+" : "+c.Conns.String())
+		}
+	}
+	return out
+}
+
+// On synthetic clusters (0.0.0.0/0 and ::/0 blocks, host-networked
+// workloads) under calico: the incremental update agrees with a full
+// evaluation, and the policy-tier evaluator with the bitset engine.
+func TestCalicoSyntheticAgree(t *testing.T) {
+	added := 0
+	for seed := int64(1); seed <= 3; seed++ {
+		gen := synth.Generate(synth.Config{Seed: seed, Workloads: 120, Policies: 60, Namespaces: 8})
+		mutated, _ := synth.Mutate(gen, seed, 8)
+		for _, opts := range []model.Options{
+			{CNI: model.CNICalico},
+			{CNI: model.CNICalico, PodCIDRs: prefixes("10.0.0.0/8")},
+		} {
+			name := fmt.Sprintf("seed %d, pod CIDRs %v", seed, opts.PodCIDRs)
+			base := model.Build(gen.Objects, opts)
+			hopts := opts
+			hopts.Reuse = base
+			head := model.Build(mutated.Objects, hopts)
+			if diag.HasErrors(base.Diagnostics) || diag.HasErrors(head.Diagnostics) {
+				t.Fatalf("%s: synthetic cluster has errors", name)
+			}
+			for _, p := range head.Policies {
+				for _, r := range append(append([]model.Rule(nil), p.IngressRules...), p.EgressRules...) {
+					for _, pr := range r.Peers {
+						if pr.ViaIPBlock {
+							added++
+						}
+					}
+				}
+			}
+			sp := reach.NewSpace([]*model.Cluster{base, head}, nil)
+			b, err := reach.Evaluate(sp, base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			full, err := reach.Evaluate(sp, head)
+			if err != nil {
+				t.Fatal(err)
+			}
+			upd, err := reach.Update(b, head)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := lines(full.Connections(), false)
+			if diff := cmp.Diff(want, lines(upd.Connections(), false)); diff != "" {
+				t.Errorf("%s: Update (-Evaluate +Update):\n%s", name, diff)
+			}
+			var tl []string
+			for _, l := range tiered.Evaluate(head) {
+				if !l.Src.IsExternal() && !l.Dst.IsExternal() {
+					tl = append(tl, l.String())
+				}
+			}
+			if diff := cmp.Diff(lines(full.Connections(), true), tl); diff != "" {
+				t.Errorf("%s: tiered.Evaluate (-reach +tiered):\n%s", name, diff)
+			}
+		}
+	}
+	if added == 0 {
+		t.Errorf("no synthetic policy got the calico profile's peer; the test checks nothing")
+	}
+}
+
+// BenchmarkEvaluateCNI compares a full evaluation of a synthetic cluster
+// under both profiles (pod CIDRs unknown).
+func BenchmarkEvaluateCNI(b *testing.B) {
+	gen := synth.Generate(synth.Config{Seed: 1, Workloads: 2000, Policies: 800, Namespaces: 40})
+	for _, cni := range model.CNIs {
+		b.Run(string(cni), func(b *testing.B) {
+			c := model.Build(gen.Objects, model.Options{CNI: cni})
+			sp := reach.NewSpace([]*model.Cluster{c}, nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := reach.Evaluate(sp, c); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
