@@ -40,18 +40,23 @@ type updateCase struct {
 }
 
 // drawCase draws a base cluster from a seeded generator and two revisions
-// with edits drawn from edits (the same generator, or a fuzz input).
+// with edits drawn from edits (the same generator, or a fuzz input); one
+// case in eight reverts to the base in the second revision.
 func drawCase(name string, seed uint64, size genSize, edits chooser) updateCase {
 	r := seeded(seed)
 	g := generate(r, size)
 	h1, e1 := g.mutate(edits)
 	h2, e2 := h1.mutate(edits)
+	if oneIn(edits, 8) {
+		h2, e2 = g, []string{"revert to revision 0"}
+	}
 	return updateCase{name: name, revs: []genCluster{g, h1, h2}, edits: [][]string{nil, e1, e2}, reuse: seed%2 == 0, opts: cniOptions(r)}
 }
 
 // check builds every revision of tc; when all are valid it derives each
 // revision from the previous result with Update (a chain: Update(Update(
-// Compute(base), h1), h2)) and compares it with Compute of the revision.
+// Compute(base), h1), h2)) and compares it with Compute of the revision,
+// after checking that Update with no change gives Compute's lines.
 // It returns the built clusters, or nil and the errors when a revision is
 // not valid input.
 func (tc updateCase) check(t *testing.T) ([]*model.Cluster, []diag.Diagnostic) {
@@ -70,6 +75,10 @@ func (tc updateCase) check(t *testing.T) ([]*model.Cluster, []diag.Diagnostic) {
 		}
 	}
 	prev := Compute(cs[0])
+	if d := cmp.Diff(lineStrings(prev), lineStrings(Update(prev, cs[0]))); d != "" {
+		t.Fatalf("%s: Update(Compute(revision 0), revision 0).Lines() differs from Compute(revision 0).Lines() (-want +got):\n%s\nrevision 0:\n%s",
+			tc.name, d, tc.revs[0].yaml())
+	}
 	for i := 1; i < len(cs); i++ {
 		got := Update(prev, cs[i])
 		want := Compute(cs[i])
