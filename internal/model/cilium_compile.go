@@ -158,7 +158,6 @@ func nothingSelector(ns string) EndpointSelector {
 // ciliumRuleIn is an ingress or egress rule with its fields named for its
 // direction, so one function compiles both.
 type ciliumRuleIn struct {
-	egress                                        bool
 	endpointsName, cidrName, cidrSetName, entName string
 	endpoints                                     []metav1.LabelSelector
 	cidrs                                         []string
@@ -177,7 +176,6 @@ func ingressRuleIn(r *manifest.CiliumIngressRule) ciliumRuleIn {
 
 func egressRuleIn(r *manifest.CiliumEgressRule) ciliumRuleIn {
 	return ciliumRuleIn{
-		egress:        true,
 		endpointsName: "toEndpoints", cidrName: "toCIDR", cidrSetName: "toCIDRSet", entName: "toEntities",
 		endpoints: r.ToEndpoints, cidrs: r.ToCIDR, cidrSet: r.ToCIDRSet, entities: r.ToEntities, fqdns: r.ToFQDNs, ports: r.ToPorts,
 	}
