@@ -923,7 +923,10 @@ func (h *genCluster) edit(r chooser) string {
 	case 12:
 		return h.swap(r, genCIDRSwaps, "CIDR")
 	case 13:
-		return h.swap(r, genDomainSwaps, "domain")
+		if coin(r) {
+			return h.swap(r, genDomainSwaps, "domain")
+		}
+		return h.toggleDomain(r)
 	default:
 		if len(h.workloads) == 0 {
 			return ""
@@ -967,6 +970,38 @@ func (h *genCluster) swap(r chooser, swaps [][2]string, what string) string {
 	x := pick(r, hits)
 	h.docs[x.doc].text = replaceToken(h.docs[x.doc].text, x.from, x.to)
 	return fmt.Sprintf("%s %s -> %s in %s", what, x.from, x.to, h.docs[x.doc].key())
+}
+
+// genExtraDomain is the name toggleDomain adds to and removes from a
+// domain list; no other list entry is ever this name.
+const genExtraDomain = "new.example.net"
+
+// toggleDomain adds genExtraDomain to the first domainNames or toFQDNs
+// list of a policy that has one, or removes it from the policy.
+func (h *genCluster) toggleDomain(r chooser) string {
+	lists := h.docIndexes(func(string) bool { return true })
+	lists = slices.DeleteFunc(lists, func(i int) bool {
+		return !strings.Contains(h.docs[i].text, "domainNames: [") && !strings.Contains(h.docs[i].text, "toFQDNs: [")
+	})
+	if len(lists) == 0 {
+		return ""
+	}
+	i := pick(r, lists)
+	if with := slices.DeleteFunc(slices.Clone(lists), func(i int) bool { return !strings.Contains(h.docs[i].text, genExtraDomain) }); len(with) > 0 && coin(r) {
+		i = pick(r, with)
+	}
+	d := &h.docs[i]
+	cnpEntry, ciliumEntry := genExtraDomain+", ", "{matchName: "+genExtraDomain+"}, "
+	if strings.Contains(d.text, genExtraDomain) {
+		d.text = strings.ReplaceAll(strings.ReplaceAll(d.text, cnpEntry, ""), ciliumEntry, "")
+		return "remove domain " + genExtraDomain + " from " + d.key()
+	}
+	if strings.Contains(d.text, "domainNames: [") {
+		d.text = strings.Replace(d.text, "domainNames: [", "domainNames: ["+cnpEntry, 1)
+	} else {
+		d.text = strings.Replace(d.text, "toFQDNs: [", "toFQDNs: ["+ciliumEntry, 1)
+	}
+	return "add domain " + genExtraDomain + " to " + d.key()
 }
 
 // tokenEnd are the characters that may follow a CIDR or a domain in the
