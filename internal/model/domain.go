@@ -16,9 +16,7 @@ const (
 	SyntaxNPA DomainSyntax = iota
 	// SyntaxCilium is Cilium toFQDNs: matchName is literal; in matchPattern
 	// "'*' matches 0 or more DNS valid characters, and may occur anywhere
-	// in the pattern. As a special case a '*' as the leftmost character,
-	// without a following '.' matches all subdomains as well as the name to
-	// the right."
+	// in the pattern" (not a dot: see ciliumMatch).
 	SyntaxCilium
 )
 
@@ -76,28 +74,14 @@ func (d DomainPattern) Matches(name string) bool {
 	return ciliumMatch(d.Text, name)
 }
 
-// ciliumMatch applies a Cilium matchPattern: "*" alone matches every name;
-// a leading "*" not followed by "." also matches "all subdomains as well as
-// the name to the right"; elsewhere "*" matches 0 or more DNS characters
-// within one label.
+// ciliumMatch applies a Cilium matchPattern as Cilium's matcher compiles
+// it (pkg/fqdn/matchpattern): "*" alone matches every name; elsewhere "*"
+// becomes "[-a-zA-Z0-9_]*", so it never crosses a dot. The examples of
+// FQDNSelector.matchPattern agree: "`*cilium.io` matches cilium.io and all
+// subdomains ends with "cilium.io" except those containing "." separator".
 func ciliumMatch(pattern, name string) bool {
 	if pattern == "*" {
 		return true
-	}
-	if strings.HasPrefix(pattern, "*") && !strings.HasPrefix(pattern, "*.") {
-		rest := pattern[1:]
-		// "*cilium.io" matches "cilium.io", "subcilium.io", and per the
-		// special case every subdomain of the name to the right.
-		if labelGlob(pattern, name) {
-			return true
-		}
-		if i := strings.IndexByte(rest, '.'); i >= 0 || !strings.Contains(rest, "*") {
-			right := strings.TrimPrefix(rest, ".")
-			if !strings.Contains(right, "*") && strings.HasSuffix(name, "."+right) {
-				return true
-			}
-		}
-		return false
 	}
 	return labelGlob(pattern, name)
 }

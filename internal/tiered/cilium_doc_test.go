@@ -382,10 +382,6 @@ func TestCiliumDoc(t *testing.T) {
 				web + " => www.cilium.io[FQDN]":  "No Connections",
 				web + " => blog.cilium.io[FQDN]": "No Connections",
 			},
-			knownGap: "model.DomainPattern (domain.go, SyntaxCilium) applies the MatchPattern comment's \"special case\" " +
-				"(a leading * without a following . also matches every subdomain of the name to the right), so " +
-				"*cilium.io matches www.cilium.io; the examples in the same comment and Cilium v1.16's matcher " +
-				"(* = [-a-zA-Z0-9_]*, pkg/fqdn/matchpattern) do not",
 		},
 		{
 			name: "matchPattern sub*.cilium.io",
