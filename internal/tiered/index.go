@@ -181,16 +181,22 @@ func standIn(bounds []ipset.Range) ipset.Range {
 
 // Domains lists the domain endpoints of c: every DNS name or pattern a
 // Cilium toFQDNs or a ClusterNetworkPolicy domainNames peer mentions, once
-// each, sorted.
+// each, sorted. A pattern written in both syntaxes ("*.example.com") is
+// one endpoint with Cilium's narrower meaning (one label where
+// domainNames allows several), so that rules of both kinds cover it and
+// adding a policy of the other kind changes no one else's answer.
 func Domains(c *model.Cluster) []model.DomainPattern {
 	seen := map[string]model.DomainPattern{}
+	note := func(d model.DomainPattern) {
+		if old, ok := seen[d.Text]; !ok || old.Syntax == model.SyntaxNPA && d.Syntax == model.SyntaxCilium {
+			seen[d.Text] = d
+		}
+	}
 	for _, ap := range c.AdminPolicies {
 		for _, r := range ap.Egress {
 			for _, pr := range r.Peers {
 				for _, d := range pr.Domains {
-					if _, ok := seen[d.Text]; !ok {
-						seen[d.Text] = d
-					}
+					note(d)
 				}
 			}
 		}
@@ -200,10 +206,8 @@ func Domains(c *model.Cluster) []model.DomainPattern {
 			for _, rules := range [][]model.CiliumRule{s.Egress, s.EgressDeny} {
 				for _, r := range rules {
 					for _, pr := range r.Peers {
-						if d := pr.Domain; d != nil {
-							if _, ok := seen[d.Text]; !ok {
-								seen[d.Text] = *d
-							}
+						if pr.Domain != nil {
+							note(*pr.Domain)
 						}
 					}
 				}

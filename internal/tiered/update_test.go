@@ -277,7 +277,7 @@ func BenchmarkUpdate_300(b *testing.B) {
 // names it (admin policies first), so the NPA "*.example.com" of a
 // ClusterNetworkPolicy replaces the Cilium one, which does not Cover it.
 func TestDomainEndpointIsLocal(t *testing.T) {
-	t.Skip("known bug: a ClusterNetworkPolicy naming the same pattern as a Cilium toFQDNs matchPattern changes the endpoint's syntax for every workload")
+
 	cilium := "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: c, namespace: a}\nspec:\n" +
 		"  endpointSelector: {matchLabels: {app: web}}\n  egress:\n  - toFQDNs: [{matchPattern: \"*.example.com\"}]\n"
 	other := "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {name: n}\nspec:\n" +
