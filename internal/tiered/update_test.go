@@ -273,11 +273,10 @@ func BenchmarkUpdate_300(b *testing.B) {
 
 // TestDomainEndpointIsLocal checks that adding a ClusterNetworkPolicy for
 // other workloads leaves web's reach to a domain alone. Domains keeps one
-// endpoint per pattern text, with the syntax of the first policy that
-// names it (admin policies first), so the NPA "*.example.com" of a
-// ClusterNetworkPolicy replaces the Cilium one, which does not Cover it.
+// endpoint per pattern text; written in both syntaxes, it takes Cilium's
+// narrower meaning, which the NPA pattern of the ClusterNetworkPolicy
+// covers too.
 func TestDomainEndpointIsLocal(t *testing.T) {
-
 	cilium := "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: c, namespace: a}\nspec:\n" +
 		"  endpointSelector: {matchLabels: {app: web}}\n  egress:\n  - toFQDNs: [{matchPattern: \"*.example.com\"}]\n"
 	other := "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {name: n}\nspec:\n" +
