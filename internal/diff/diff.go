@@ -44,7 +44,19 @@ const (
 	CauseWorkloadRelabelled  = "workload-relabelled"  // an endpoint's labels changed
 	CauseNamespaceRelabelled = "namespace-relabelled" // an endpoint's namespace labels changed
 	CausePortsChanged        = "ports-changed"        // the destination's named ports changed
+	CauseDenyRule            = "deny-rule"            // a head rule (admin, baseline, Cilium deny) denies it
+	CauseDenyRemoved         = "deny-removed"         // a base rule denied it and no longer does
 )
+
+// IsEndpointCause reports whether a cause kind is about an endpoint (a
+// workload or namespace that changed) rather than a policy rule.
+func IsEndpointCause(kind string) bool {
+	switch kind {
+	case CauseWorkloadAdded, CauseWorkloadRemoved, CauseWorkloadRelabelled, CauseNamespaceRelabelled, CausePortsChanged:
+		return true
+	}
+	return false
+}
 
 // Changes attributes causes to the deltas between base and head.
 func Changes(base, head *model.Cluster, deltas []reach.Delta) []Change {

@@ -280,7 +280,8 @@ func splitByOwner(changes []diff.Change, inv *inventory.Inventory) []diff.Change
 		ext, isDst := c.Dst.External, true
 		if c.Src.IsExternal() {
 			ext, isDst = c.Src.External, false
-		} else if !c.Dst.IsExternal() {
+		} else if !c.Dst.IsRange() {
+			// Workloads and domains are not split.
 			out = append(out, c)
 			continue
 		}

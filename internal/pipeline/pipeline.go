@@ -162,9 +162,10 @@ func runOverlay(dec *manifest.Decoder, ov Overlay, opts Options) (OverlayResult,
 	}
 	res.Changes = diff.Changes(res.Base, res.Head, deltas)
 	if tiers {
-		extra := adminCauses(res.Base, res.Head)
+		changed := adminCauses(res.Base, res.Head)
+		domains := tiered.CommonDomains(res.Base, res.Head)
 		for i := range res.Changes {
-			res.Changes[i].Causes = append(res.Changes[i].Causes, extra...)
+			res.Changes[i].Causes = tieredCauses(res.Base, res.Head, domains, res.Changes[i], changed)
 		}
 	}
 	done()
@@ -175,7 +176,7 @@ func runOverlay(dec *manifest.Decoder, ov Overlay, opts Options) (OverlayResult,
 	if tiers {
 		res.Diagnostics = append(res.Diagnostics, diag.Diagnostic{Severity: diag.Info,
 			Message: "admin or baseline network policies, Cilium policies, Ingresses or Routes: evaluated through the policy tiers " +
-				"(head derived from base for the workloads the change touches); causes name the admin and Cilium policies that changed"})
+				"(head derived from base for the workloads the change touches)"})
 	}
 	diag.Sort(res.Diagnostics)
 	return res, nil

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -20,11 +21,13 @@ import (
 // domain endpoints), for overlays the bitset engine does not cover. Head
 // is derived from base incrementally (tiered.Update) unless full is set.
 func tieredResults(base, head *model.Cluster, full bool) (*tiered.Result, *tiered.Result) {
-	br := tiered.Compute(base)
+	// Both sides are evaluated over the domains either names.
+	domains := tiered.CommonDomains(base, head)
+	br := tiered.Compute(base, domains...)
 	if full {
-		return br, tiered.Compute(head)
+		return br, tiered.Compute(head, domains...)
 	}
-	return br, tiered.Update(br, head)
+	return br, tiered.Update(br, head, domains...)
 }
 
 // tieredDeltas compares two tiered results. External ranges of both sides are split into common pieces before the
@@ -201,4 +204,121 @@ func tieredReach(r *tiered.Result) ([]inventory.ExternalReach, []inventory.Domai
 		}
 	}
 	return ext, dom
+}
+
+// tieredCauses explains a change of an overlay with policy tiers from the
+// tiers' decisions: the endpoint causes diff found stay; the policy causes
+// become the decisions that differ between base and head for the changed
+// ports (a rule that allows or denies them now, one that did before),
+// each with its policy, rule and file:line. When no decision differs (a
+// change that only moved a selector, say) the changed admin and Cilium
+// policies are named instead.
+func tieredCauses(base, head *model.Cluster, domains []model.DomainPattern, c diff.Change, changed []diff.Cause) []diff.Cause {
+	var out []diff.Cause
+	for _, x := range c.Causes {
+		if diff.IsEndpointCause(x.Kind) {
+			out = append(out, x)
+		}
+	}
+	before := tieredSteps(base, domains, c)
+	after := tieredSteps(head, domains, c)
+	var found []diff.Cause
+	add := func(kind, verb string, s tiered.Step, conns connset.Set) {
+		what := s.Policy + " " + s.Rule + " " + verb + " " + conns.String()
+		if s.Policy == "" {
+			what = s.Text + " (" + conns.String() + ")"
+			if kind == diff.CauseRuleRemoved || kind == diff.CauseDenyRemoved {
+				what = "before: " + what
+			}
+		}
+		x := diff.Cause{Kind: kind, Policy: s.Policy, File: s.File, Line: s.Line, Text: what}
+		if !slices.Contains(found, x) {
+			found = append(found, x)
+		}
+	}
+	// Rules first; the tier defaults and isolation only when no rule
+	// decision differs.
+	for _, rules := range []bool{true, false} {
+		for _, s := range after {
+			if (s.Policy != "") != rules {
+				continue
+			}
+			x := stepDiff(s, before)
+			switch {
+			case allows(s) && !x.Intersect(c.Opened).IsEmpty():
+				add(diff.CausePolicyRule, "allows", s, x.Intersect(c.Opened))
+			case s.Action == "Deny" && !x.Intersect(c.Closed).IsEmpty():
+				add(diff.CauseDenyRule, "denies", s, x.Intersect(c.Closed))
+			}
+		}
+		for _, s := range before {
+			if (s.Policy != "") != rules {
+				continue
+			}
+			x := stepDiff(s, after)
+			switch {
+			case allows(s) && !x.Intersect(c.Closed).IsEmpty():
+				add(diff.CauseRuleRemoved, "no longer allows", s, x.Intersect(c.Closed))
+			case s.Action == "Deny" && !x.Intersect(c.Opened).IsEmpty():
+				add(diff.CauseDenyRemoved, "no longer denies", s, x.Intersect(c.Opened))
+			}
+		}
+		if len(found) > 0 {
+			return append(out, found...)
+		}
+	}
+	return append(out, changed...)
+}
+
+// allows reports whether a step lets traffic through (Pass only hands it
+// to the next tier, and is not a decision).
+func allows(s tiered.Step) bool { return s.Action == "Allow" || s.Action == "Accept" }
+
+// stepDiff is the part of a step's connections that the same decision
+// (same policy, rule and action, or the same tier default) does not make
+// on the other side.
+func stepDiff(s tiered.Step, other []tiered.Step) connset.Set {
+	x := s.Conns
+	if s.Action == "Pass" {
+		return connset.None()
+	}
+	for _, o := range other {
+		if o.Policy == s.Policy && o.Rule == s.Rule && o.Action == s.Action && o.Tier == s.Tier && o.Text == s.Text {
+			x = x.Subtract(o.Conns)
+		}
+	}
+	return x
+}
+
+// tieredSteps lists the decisions of both directions for a change's pair
+// in c (none when an end does not exist there).
+func tieredSteps(c *model.Cluster, domains []model.DomainPattern, ch diff.Change) []tiered.Step {
+	end := func(e reach.Endpoint) (tiered.Endpoint, bool) {
+		switch {
+		case e.Workload != "":
+			w := c.Workload(e.Workload)
+			return tiered.Endpoint{Workload: w}, w != nil
+		case e.Domain != "":
+			for i := range domains {
+				if domains[i].Text == e.Domain {
+					return tiered.Endpoint{Domain: &domains[i]}, true
+				}
+			}
+			return tiered.Endpoint{}, false
+		}
+		return tiered.Endpoint{External: e.External}, true
+	}
+	src, ok1 := end(ch.Src)
+	dst, ok2 := end(ch.Dst)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	ex := tiered.Explain(c, src, dst)
+	var out []tiered.Step
+	for _, d := range []*tiered.Direction{ex.Egress, ex.Ingress} {
+		if d != nil {
+			out = append(out, d.Steps...)
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package tiered
 
 import (
+	"slices"
 	"sort"
 	"sync"
 
@@ -40,14 +41,14 @@ type ciliumSpec struct {
 	spec   *model.CiliumSpec
 }
 
-func newIndex(c *model.Cluster) *index {
+func newIndex(c *model.Cluster, extra ...model.DomainPattern) *index {
 	x := &index{c: c, nsLabels: map[string]map[string]string{}, selected: map[*model.Workload]*selection{}}
 	for _, n := range c.Namespaces {
 		x.nsLabels[n.Name] = n.Labels
 	}
 	bounds := boundaries(c)
 	x.atoms = ipset.Atoms(bounds)
-	x.domains = Domains(c)
+	x.domains = mergeDomains(Domains(c), extra)
 	x.domainStandIn = standIn(bounds)
 	return x
 }
@@ -186,12 +187,8 @@ func standIn(bounds []ipset.Range) ipset.Range {
 // domainNames allows several), so that rules of both kinds cover it and
 // adding a policy of the other kind changes no one else's answer.
 func Domains(c *model.Cluster) []model.DomainPattern {
-	seen := map[string]model.DomainPattern{}
-	note := func(d model.DomainPattern) {
-		if old, ok := seen[d.Text]; !ok || old.Syntax == model.SyntaxNPA && d.Syntax == model.SyntaxCilium {
-			seen[d.Text] = d
-		}
-	}
+	var all []model.DomainPattern
+	note := func(d model.DomainPattern) { all = append(all, d) }
 	for _, ap := range c.AdminPolicies {
 		for _, r := range ap.Egress {
 			for _, pr := range r.Peers {
@@ -214,11 +211,34 @@ func Domains(c *model.Cluster) []model.DomainPattern {
 			}
 		}
 	}
+	return mergeDomains(nil, all)
+}
+
+// mergeDomains returns the sorted union of two lists of domain endpoints,
+// one per text; a text in both syntaxes takes Cilium's.
+func mergeDomains(a, b []model.DomainPattern) []model.DomainPattern {
+	seen := map[string]model.DomainPattern{}
+	for _, d := range append(slices.Clip(a), b...) {
+		if old, ok := seen[d.Text]; !ok || old.Syntax == model.SyntaxNPA && d.Syntax == model.SyntaxCilium {
+			seen[d.Text] = d
+		}
+	}
 	out := make([]model.DomainPattern, 0, len(seen))
 	for _, d := range seen {
 		out = append(out, d)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Text < out[j].Text })
+	return out
+}
+
+// CommonDomains lists the domain endpoints of several clusters: the
+// endpoints both sides of a comparison are evaluated over, so that a
+// domain only one side's policies name still compares.
+func CommonDomains(cs ...*model.Cluster) []model.DomainPattern {
+	var out []model.DomainPattern
+	for _, c := range cs {
+		out = mergeDomains(out, Domains(c))
+	}
 	return out
 }
 

@@ -29,9 +29,10 @@ type Result struct {
 	controller map[string]connset.Set
 }
 
-// Compute evaluates every pair of c.
-func Compute(c *model.Cluster) *Result {
-	r := &Result{x: newIndex(c), rows: map[string]map[string]connset.Set{}}
+// Compute evaluates every pair of c. The domain endpoints are those c's
+// policies name, plus extra (see CommonDomains).
+func Compute(c *model.Cluster, extra ...model.DomainPattern) *Result {
+	r := &Result{x: newIndex(c, extra...), rows: map[string]map[string]connset.Set{}}
 	r.externals(c.Workloads, true)
 	r.computeRows(c.Workloads)
 	return r
@@ -114,9 +115,9 @@ func (r *Result) externals(ws []*model.Workload, fresh bool) {
 // or changed. When the external atoms or the domain endpoints differ,
 // every workload's external vectors are recomputed; when the Ingresses,
 // Routes or Services differ, every workload's ingress-controller entry.
-// The result equals Compute(head).
-func Update(base *Result, head *model.Cluster) *Result {
-	x := newIndex(head)
+// The result equals Compute(head, extra...).
+func Update(base *Result, head *model.Cluster, extra ...model.DomainPattern) *Result {
+	x := newIndex(head, extra...)
 	r := &Result{x: x, rows: make(map[string]map[string]connset.Set, len(head.Workloads))}
 	bx := base.x
 	dirty := map[string]bool{}

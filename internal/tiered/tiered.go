@@ -12,6 +12,8 @@ package tiered
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/reachdiff/reachdiff/internal/connset"
 	"github.com/reachdiff/reachdiff/internal/ipset"
@@ -227,7 +229,7 @@ func (x *index) traced(w *model.Workload, egress bool, p peer, tr *[]Step) conns
 	if isolated, npAllowed := x.npDirection(w, egress, p, portHolder, undecided, record); isolated {
 		if record != nil {
 			record(Step{Tier: "NetworkPolicy", Action: "Deny", Conns: undecided.Subtract(npAllowed),
-				Text: "isolated by the policies above: what none of them allows is denied"})
+				Text: x.isolation(w, egress)})
 		}
 		return allowed.Union(undecided.Intersect(npAllowed))
 	}
@@ -258,6 +260,27 @@ func (x *index) traced(w *model.Workload, egress bool, p peer, tr *[]Step) conns
 		record(Step{Tier: "default", Action: "Allow", Conns: undecided, Text: "no policy of any tier decides: allowed"})
 	}
 	return allowed.Union(undecided)
+}
+
+// isolation says which policies isolate w in a direction: the text of the
+// step that denies what none of their rules allows.
+func (x *index) isolation(w *model.Workload, egress bool) string {
+	var names []string
+	for _, np := range x.policies(w) {
+		if egress && np.Egress || !egress && np.Ingress {
+			names = append(names, "NetworkPolicy "+np.Key())
+		}
+	}
+	for _, s := range x.cilium(w) {
+		if s.spec.Isolates(egress) && !slices.Contains(names, s.policy.Key()) {
+			names = append(names, s.policy.Key())
+		}
+	}
+	dir := "ingress"
+	if egress {
+		dir = "egress"
+	}
+	return w.Key() + " " + dir + " is isolated by " + strings.Join(names, ", ") + ": what none of their rules allows is denied"
 }
 
 func rulesOf(ap *model.AdminPolicy, egress bool) []model.AdminRule {
