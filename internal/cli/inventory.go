@@ -13,6 +13,7 @@ import (
 	"github.com/reachdiff/reachdiff/internal/model"
 	"github.com/reachdiff/reachdiff/internal/pipeline"
 	"github.com/reachdiff/reachdiff/internal/reach"
+	"github.com/reachdiff/reachdiff/internal/tiered"
 )
 
 func init() { extraCommands["inventory"] = runInventory }
@@ -60,13 +61,20 @@ func runInventory(ctx context.Context, args []string, env Env) error {
 	if inv != nil {
 		bounds = inv.Boundaries()
 	}
-	sp := reach.NewSpace([]*model.Cluster{cluster}, bounds)
-	res, err := reach.Evaluate(sp, cluster)
-	if err != nil {
-		return err
+	var classes inventory.Classification
+	if tiered.Needed(cluster) {
+		// Admin, baseline or Cilium policies decide: their evaluator, with
+		// the domains the policies name.
+		classes = inv.ClassifyWithDomains(pipeline.TieredReach(tiered.Compute(cluster)))
+	} else {
+		sp := reach.NewSpace([]*model.Cluster{cluster}, bounds)
+		res, err := reach.Evaluate(sp, cluster)
+		if err != nil {
+			return err
+		}
+		classes = inv.Classify(pipeline.ExternalReach(res))
 	}
-	table := inventory.Disclosure(inv, inv.Classify(pipeline.ExternalReach(res)),
-		inv.Agents(pipeline.AgentWorkloads(cluster), inventory.DefaultCatalogue()))
+	table := inventory.Disclosure(inv, classes, inv.Agents(pipeline.AgentWorkloads(cluster), inventory.DefaultCatalogue()))
 	if *output == "json" {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")

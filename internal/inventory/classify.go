@@ -158,6 +158,14 @@ func (inv *Inventory) classifyDomains(c Classification, domains map[string][]Dom
 	if len(domains) == 0 {
 		return c
 	}
+	// A declared FQDN that a policy names is verified by the evaluation.
+	named := map[string]bool{}
+	for _, rs := range domains {
+		for _, r := range rs {
+			named[r.Domain] = true
+		}
+	}
+	c.Unverifiable = slices.DeleteFunc(c.Unverifiable, func(u Unverifiable) bool { return named[u.FQDN] })
 	at := map[string]int{}
 	for i, w := range c.Workloads {
 		at[w.Workload] = i

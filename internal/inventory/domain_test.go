@@ -67,3 +67,17 @@ func TestClassifyWithDomains(t *testing.T) {
 		t.Errorf("ClassifyWithDomains vendors (-want +got):\n%s", d)
 	}
 }
+
+func TestClassifyWithDomainsVerifiesNamedFQDNs(t *testing.T) {
+	inv := mustParse(t, domainInventory)
+	c := inv.ClassifyWithDomains(nil, []DomainReach{{Workload: "shop/pay[Deployment]", Domain: "api.stripe.com", Conns: conns("TCP 443")}})
+	var got []string
+	for _, u := range c.Unverifiable {
+		got = append(got, u.FQDN)
+	}
+	// Policies name api.stripe.com, so its reach is known; Sentry's
+	// pattern is named by none.
+	if d := cmp.Diff([]string{"*.ingest.sentry.io"}, got); d != "" {
+		t.Errorf("ClassifyWithDomains: unverifiable FQDNs (-want +got):\n%s", d)
+	}
+}

@@ -61,8 +61,8 @@ func AgentWorkloads(c *model.Cluster) []inventory.Workload {
 func subprocessors(inv Inventories, r *OverlayResult) *report.Subprocessors {
 	var base, head inventory.Classification
 	if r.BaseTiered != nil {
-		base = inv.Base.ClassifyWithDomains(tieredReach(r.BaseTiered))
-		head = inv.Head.ClassifyWithDomains(tieredReach(r.HeadTiered))
+		base = inv.Base.ClassifyWithDomains(TieredReach(r.BaseTiered))
+		head = inv.Head.ClassifyWithDomains(TieredReach(r.HeadTiered))
 	} else {
 		base = inv.Base.Classify(ExternalReach(r.BaseResult))
 		head = inv.Head.Classify(ExternalReach(r.HeadResult))

@@ -189,9 +189,9 @@ func adminCauses(base, head *model.Cluster) []diff.Cause {
 	return out
 }
 
-// tieredReach lists what each workload may reach outside the cluster by
+// TieredReach lists what each workload may reach outside the cluster by
 // address and by domain, from a tiered result.
-func tieredReach(r *tiered.Result) ([]inventory.ExternalReach, []inventory.DomainReach) {
+func TieredReach(r *tiered.Result) ([]inventory.ExternalReach, []inventory.DomainReach) {
 	var ext []inventory.ExternalReach
 	var dom []inventory.DomainReach
 	for _, l := range r.Lines() {
