@@ -120,12 +120,13 @@ func Update(base *Result, head *model.Cluster, extra ...model.DomainPattern) *Re
 	x := newIndex(head, extra...)
 	r := &Result{x: x, rows: make(map[string]map[string]connset.Set, len(head.Workloads))}
 	bx := base.x
+	unchanged := comparePolicies(bx.c, head)
 	dirty := map[string]bool{}
 	var dirtyList []*model.Workload
 	for _, w := range head.Workloads {
 		bw := bx.c.Workload(w.Key())
 		if bw == nil || !sameWorkload(bw, w) || !reflect.DeepEqual(bx.namespaceLabels(w.Namespace), x.namespaceLabels(w.Namespace)) ||
-			!sameSelection(bx.selectionOf(bw), x.selectionOf(w)) {
+			!unchanged.selection(bx.selectionOf(bw), x.selectionOf(w)) {
 			dirty[w.Key()] = true
 			dirtyList = append(dirtyList, w)
 		}
@@ -193,16 +194,52 @@ func sameWorkload(a, b *model.Workload) bool {
 	return a.HostNetwork == b.HostNetwork && maps.Equal(a.Labels, b.Labels) && slices.Equal(a.Ports, b.Ports)
 }
 
-// sameSelection reports whether two workloads are selected by the same
-// policies, compiled alike (sources aside: they move when a file above
-// changes).
-func sameSelection(a, b *selection) bool {
-	return sameEach(a.admin, b.admin, sameAdmin) && sameEach(a.baseline, b.baseline, sameAdmin) &&
-		sameEach(a.policies, b.policies, samePolicy) && sameEach(a.cilium, b.cilium, sameCilium)
+// policyPairs records, for each head policy (and Cilium rule block),
+// whether base has it under the same name, compiled alike (sources aside:
+// they move when a file above changes). Each pair is compared once, not
+// once per workload it selects.
+type policyPairs map[any]bool
+
+func comparePolicies(base, head *model.Cluster) policyPairs {
+	same := policyPairs{}
+	admin := map[string]*model.AdminPolicy{}
+	for _, p := range base.AdminPolicies {
+		admin[p.Key()] = p
+	}
+	for _, p := range head.AdminPolicies {
+		b, ok := admin[p.Key()]
+		same[p] = ok && (b == p || sameAdmin(b, p))
+	}
+	policies := map[string]*model.Policy{}
+	for _, p := range base.Policies {
+		policies[p.Key()] = p
+	}
+	for _, p := range head.Policies {
+		b, ok := policies[p.Key()]
+		same[p] = ok && (b == p || samePolicy(b, p))
+	}
+	cilium := map[string]*model.CiliumPolicy{}
+	for _, p := range base.CiliumPolicies {
+		cilium[p.Key()] = p
+	}
+	for _, p := range head.CiliumPolicies {
+		b, ok := cilium[p.Key()]
+		for i := range p.Specs {
+			same[&p.Specs[i]] = ok && i < len(b.Specs) && reflect.DeepEqual(b.Specs[i], p.Specs[i])
+		}
+	}
+	return same
 }
 
-func sameEach[T any](a, b []T, same func(T, T) bool) bool {
-	return slices.EqualFunc(a, b, same)
+// selection reports whether a base and a head workload are selected by the
+// same policies, none of which changed.
+func (same policyPairs) selection(a, b *selection) bool {
+	return slices.EqualFunc(a.admin, b.admin, func(x, y *model.AdminPolicy) bool { return x.Key() == y.Key() && same[y] }) &&
+		slices.EqualFunc(a.baseline, b.baseline, func(x, y *model.AdminPolicy) bool { return x.Key() == y.Key() && same[y] }) &&
+		slices.EqualFunc(a.policies, b.policies, func(x, y *model.Policy) bool { return x.Key() == y.Key() && same[y] }) &&
+		slices.EqualFunc(a.cilium, b.cilium, func(x, y ciliumSpec) bool {
+			return x.policy.Key() == y.policy.Key() && x.spec.Index == y.spec.Index && same[y.spec]
+		})
 }
 
 func sameAdmin(a, b *model.AdminPolicy) bool {
@@ -215,10 +252,6 @@ func samePolicy(a, b *model.Policy) bool {
 	x, y := *a, *b
 	x.Source, y.Source = manifest.Source{}, manifest.Source{}
 	return reflect.DeepEqual(x, y)
-}
-
-func sameCilium(a, b ciliumSpec) bool {
-	return a.policy.Key() == b.policy.Key() && reflect.DeepEqual(*a.spec, *b.spec)
 }
 
 // sameExposures reports whether the ingress controller's targets are the
