@@ -3,8 +3,6 @@ package inventory
 import (
 	"sort"
 	"strings"
-
-	"github.com/reachdiff/reachdiff/internal/connset"
 )
 
 // DomainOwners lists the vendors whose FQDN endpoints cover a domain that
@@ -12,25 +10,8 @@ import (
 // endpoint equal to it, or an endpoint "*.example.com" when the domain is
 // below example.com ("api.example.com", "*.eu.example.com").
 func (inv *Inventory) DomainOwners(domain string) []Ownership {
-	if inv == nil {
-		return nil
-	}
 	domain = strings.TrimSuffix(strings.ToLower(domain), ".")
-	var out []Ownership
-	for _, sp := range inv.Subprocessors {
-		ports, owns := connset.None(), false
-		for _, ep := range sp.Endpoints {
-			if ep.FQDN != "" && fqdnCovers(ep.FQDN, domain) {
-				owns = true
-				ports = ports.Union(ep.Ports)
-			}
-		}
-		if owns {
-			out = append(out, Ownership{Subprocessor: sp.Name, Ports: ports})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Subprocessor < out[j].Subprocessor })
-	return out
+	return inv.ownersBy(func(ep Endpoint) bool { return ep.FQDN != "" && fqdnCovers(ep.FQDN, domain) })
 }
 
 // fqdnCovers reports whether an inventory FQDN (a name, or "*.suffix")

@@ -85,20 +85,25 @@ func (inv *Inventory) Boundaries() []ipset.Range {
 // Owners returns the vendors with a CIDR endpoint containing r, sorted by
 // name, each with the union of the ports of its endpoints that contain r.
 func (inv *Inventory) Owners(r ipset.Range) []Ownership {
+	return inv.ownersBy(func(ep Endpoint) bool { return ep.CIDR.IsValid() && ipset.RangeOf(ep.CIDR).ContainsRange(r) })
+}
+
+// ownersBy returns the vendors with an endpoint that owns, sorted by name,
+// each with the union of the ports of those endpoints.
+func (inv *Inventory) ownersBy(owns func(Endpoint) bool) []Ownership {
 	if inv == nil {
 		return nil
 	}
 	var out []Ownership
 	for _, sp := range inv.Subprocessors {
-		ports := connset.None()
-		owns := false
+		ports, found := connset.None(), false
 		for _, ep := range sp.Endpoints {
-			if ep.CIDR.IsValid() && ipset.RangeOf(ep.CIDR).ContainsRange(r) {
-				owns = true
+			if owns(ep) {
+				found = true
 				ports = ports.Union(ep.Ports)
 			}
 		}
-		if owns {
+		if found {
 			out = append(out, Ownership{Subprocessor: sp.Name, Ports: ports})
 		}
 	}

@@ -12,23 +12,7 @@ import (
 // verdict is about those ports alone.
 func ExplainText(ex reach.Explanation, only *connset.Set) string {
 	var b strings.Builder
-	allowed := ex.Allowed
-	if only != nil {
-		allowed = allowed.Intersect(*only)
-	}
-	verdict := "ALLOWED"
-	if allowed.IsEmpty() {
-		verdict = "DENIED"
-	}
-	what := ""
-	if only != nil {
-		what = " on " + only.String()
-	}
-	fmt.Fprintf(&b, "%s => %s%s: %s", ex.Src, ex.Dst, what, verdict)
-	if !allowed.IsEmpty() {
-		fmt.Fprintf(&b, " (%s)", allowed)
-	}
-	b.WriteString("\n")
+	b.WriteString(verdictLine(ex.Src.String(), ex.Dst.String(), ex.Allowed, only))
 	if ex.Src.Workload != "" && ex.Src.Workload == ex.Dst.Workload {
 		b.WriteString("  a workload is never reported as reaching itself\n")
 		return b.String()
@@ -36,6 +20,20 @@ func ExplainText(ex reach.Explanation, only *connset.Set) string {
 	writeDirection(&b, "egress of "+ex.Src.String(), ex.Egress, only)
 	writeDirection(&b, "ingress of "+ex.Dst.String(), ex.Ingress, only)
 	return b.String()
+}
+
+// verdictLine prints "SRC => DST[ on PORTS]: ALLOWED (CONNS)" or DENIED.
+func verdictLine(src, dst string, allowed connset.Set, only *connset.Set) string {
+	what := ""
+	if only != nil {
+		allowed = allowed.Intersect(*only)
+		what = " on " + only.String()
+	}
+	verdict := "DENIED"
+	if !allowed.IsEmpty() {
+		verdict = "ALLOWED (" + allowed.String() + ")"
+	}
+	return fmt.Sprintf("%s => %s%s: %s\n", src, dst, what, verdict)
 }
 
 func writeDirection(b *strings.Builder, title string, d *reach.Direction, only *connset.Set) {

@@ -14,17 +14,7 @@ import (
 // steps are about those ports alone.
 func TieredExplainText(ex tiered.Explanation, only *connset.Set) string {
 	var b strings.Builder
-	allowed := ex.Allowed
-	what := ""
-	if only != nil {
-		allowed = allowed.Intersect(*only)
-		what = " on " + only.String()
-	}
-	verdict := "DENIED"
-	if !allowed.IsEmpty() {
-		verdict = "ALLOWED (" + allowed.String() + ")"
-	}
-	fmt.Fprintf(&b, "%s => %s%s: %s\n", ex.Src, ex.Dst, what, verdict)
+	b.WriteString(verdictLine(ex.Src, ex.Dst, ex.Allowed, only))
 	if ex.Egress == nil && ex.Ingress == nil {
 		b.WriteString("  a workload is never reported as reaching itself\n")
 		return b.String()

@@ -48,24 +48,13 @@ func Explain(c *model.Cluster, src, dst Endpoint) Explanation {
 		return ex
 	}
 	if src.Workload != nil {
-		p := peer{ext: dst.External}
-		switch {
-		case dst.Workload != nil:
-			p = x.workloadPeer(dst.Workload)
-		case dst.Domain != nil:
-			p = peer{domain: dst.Domain, ext: x.domainStandIn}
-		}
 		d := &Direction{Workload: src.String(), Egress: true}
-		d.Allowed = x.traced(src.Workload, true, p, &d.Steps)
+		d.Allowed = x.traced(src.Workload, true, x.peerOf(dst), &d.Steps)
 		ex.Egress = d
 	}
 	if dst.Workload != nil {
-		p := peer{ext: src.External}
-		if src.Workload != nil {
-			p = x.workloadPeer(src.Workload)
-		}
 		d := &Direction{Workload: dst.String()}
-		d.Allowed = x.traced(dst.Workload, false, p, &d.Steps)
+		d.Allowed = x.traced(dst.Workload, false, x.peerOf(src), &d.Steps)
 		ex.Ingress = d
 	}
 	return ex

@@ -118,23 +118,23 @@ func (x *index) conns(src, dst Endpoint) connset.Set {
 	}
 	out := connset.All()
 	if src.Workload != nil {
-		p := peer{ext: dst.External}
-		switch {
-		case dst.Workload != nil:
-			p = x.workloadPeer(dst.Workload)
-		case dst.Domain != nil:
-			p = peer{domain: dst.Domain, ext: x.domainStandIn}
-		}
-		out = out.Intersect(x.direction(src.Workload, true, p))
+		out = out.Intersect(x.direction(src.Workload, true, x.peerOf(dst)))
 	}
 	if dst.Workload != nil {
-		p := peer{ext: src.External}
-		if src.Workload != nil {
-			p = x.workloadPeer(src.Workload)
-		}
-		out = out.Intersect(x.direction(dst.Workload, false, p))
+		out = out.Intersect(x.direction(dst.Workload, false, x.peerOf(src)))
 	}
 	return out
+}
+
+// peerOf is an endpoint as the other end of a direction.
+func (x *index) peerOf(e Endpoint) peer {
+	switch {
+	case e.Workload != nil:
+		return x.workloadPeer(e.Workload)
+	case e.Domain != nil:
+		return peer{domain: e.Domain, ext: x.domainStandIn}
+	}
+	return peer{ext: e.External}
 }
 
 // IngressConns is what the ingress controller reaches on w through every
