@@ -165,7 +165,7 @@ func runOverlay(dec *manifest.Decoder, ov Overlay, opts Options) (OverlayResult,
 		changed := adminCauses(res.Base, res.Head)
 		domains := tiered.CommonDomains(res.Base, res.Head)
 		for i := range res.Changes {
-			res.Changes[i].Causes = tieredCauses(res.Base, res.Head, domains, res.Changes[i], changed)
+			res.Changes[i].Causes = tieredCauses(res.BaseTiered, res.HeadTiered, domains, res.Changes[i], changed)
 		}
 	}
 	done()

@@ -4,12 +4,10 @@ import (
 	"reflect"
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/reachdiff/reachdiff/internal/connset"
 	"github.com/reachdiff/reachdiff/internal/diff"
 	"github.com/reachdiff/reachdiff/internal/inventory"
-	"github.com/reachdiff/reachdiff/internal/ipset"
 	"github.com/reachdiff/reachdiff/internal/manifest"
 	"github.com/reachdiff/reachdiff/internal/model"
 	"github.com/reachdiff/reachdiff/internal/reach"
@@ -30,118 +28,23 @@ func tieredResults(base, head *model.Cluster, full bool) (*tiered.Result, *tiere
 	return br, tiered.Update(br, head, domains...)
 }
 
-// tieredDeltas compares two tiered results. External ranges of both sides are split into common pieces before the
-// comparison, then adjacent pieces that changed alike are merged again.
+// tieredDeltas compares two tiered results, as reach deltas. IPv6 ranges
+// are left out unless showV6, as the bitset engine does.
 func tieredDeltas(br, hr *tiered.Result, showV6 bool) []reach.Delta {
-	bl, hl := br.Lines(), hr.Lines()
-	var bounds []ipset.Range
-	for _, ls := range [][]tiered.Line{bl, hl} {
-		for _, l := range ls {
-			for _, p := range []tiered.Point{l.Src, l.Dst} {
-				if p.IsExternal() {
-					bounds = append(bounds, p.External)
-				}
-			}
-		}
-	}
-	atoms := ipset.Atoms(bounds)
-	type key struct {
-		src, dst string // workload keys, or a domain's printed form
-		atom     int    // -1 for two named ends
-		extIsDst bool
-	}
-	name := func(p tiered.Point) string {
-		if p.Domain != "" {
-			return p.String()
-		}
-		return p.Name
-	}
-	expand := func(ls []tiered.Line) map[key]connset.Set {
-		m := map[key]connset.Set{}
-		for _, l := range ls {
-			switch {
-			case !l.Src.IsExternal() && !l.Dst.IsExternal():
-				m[key{name(l.Src), name(l.Dst), -1, false}] = l.Conns
-			case l.Dst.IsExternal():
-				first, last, ok := ipset.AtomSpan(atoms, l.Dst.External)
-				for i := first; ok && i <= last; i++ {
-					m[key{l.Src.Name, "", i, true}] = l.Conns
-				}
-			default:
-				first, last, ok := ipset.AtomSpan(atoms, l.Src.External)
-				for i := first; ok && i <= last; i++ {
-					m[key{"", l.Dst.Name, i, false}] = l.Conns
-				}
-			}
-		}
-		return m
-	}
-	bm, hm := expand(bl), expand(hl)
-	keys := map[key]bool{}
-	for k := range bm {
-		keys[k] = true
-	}
-	for k := range hm {
-		keys[k] = true
-	}
-	var ks []key
-	for k := range keys {
-		if !bm[k].Equal(hm[k]) && (k.atom < 0 || showV6 || atoms[k.atom].Is4()) {
-			ks = append(ks, k)
-		}
-	}
-	sort.Slice(ks, func(i, j int) bool {
-		a, b := ks[i], ks[j]
-		if a.src != b.src {
-			return a.src < b.src
-		}
-		if a.dst != b.dst {
-			return a.dst < b.dst
-		}
-		return a.atom < b.atom
-	})
 	var out []reach.Delta
-	for _, k := range ks {
-		d := reach.Delta{Before: bm[k], After: hm[k], Src: reach.Endpoint{Workload: k.src}, Dst: reach.Endpoint{Workload: k.dst}}
-		if domain, ok := strings.CutSuffix(k.dst, tiered.DomainSuffix); ok {
-			d.Dst = reach.Endpoint{Domain: domain}
+	for _, d := range tiered.Compare(br, hr) {
+		src, dst := endpointOf(d.Src), endpointOf(d.Dst)
+		if !showV6 && (src.IsRange() && !src.External.Is4() || dst.IsRange() && !dst.External.Is4()) {
+			continue
 		}
-		if k.atom >= 0 {
-			r := atoms[k.atom]
-			if k.extIsDst {
-				d.Dst.External = r
-			} else {
-				d.Src.External = r
-			}
-			// Merge with the previous delta when it is the next piece of the
-			// same pair and changed alike.
-			if n := len(out); n > 0 {
-				p := &out[n-1]
-				pr, isDst := p.Src.External, false
-				if p.Dst.IsExternal() {
-					pr, isDst = p.Dst.External, true
-				}
-				if p.Src.Workload == d.Src.Workload && p.Dst.Workload == d.Dst.Workload && isDst == k.extIsDst &&
-					p.Before.Equal(d.Before) && p.After.Equal(d.After) && pr.Last.Next() == r.First && pr.Is4() == r.Is4() {
-					if isDst {
-						p.Dst.External.Last = r.Last
-					} else {
-						p.Src.External.Last = r.Last
-					}
-					continue
-				}
-			}
-		}
-		out = append(out, d)
+		out = append(out, reach.Delta{Src: src, Dst: dst, Before: d.Before, After: d.After})
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if as, bs := a.Src.String(), b.Src.String(); as != bs {
-			return as < bs
-		}
-		return a.Dst.String() < b.Dst.String()
-	})
 	return out
+}
+
+// endpointOf converts a tiered point to a reach endpoint.
+func endpointOf(p tiered.Point) reach.Endpoint {
+	return reach.Endpoint{Workload: p.Name, Domain: p.Domain, External: p.External}
 }
 
 // adminCauses names the admin and Cilium policies that differ between
@@ -194,15 +97,13 @@ func adminCauses(base, head *model.Cluster) []diff.Cause {
 func TieredReach(r *tiered.Result) ([]inventory.ExternalReach, []inventory.DomainReach) {
 	var ext []inventory.ExternalReach
 	var dom []inventory.DomainReach
-	for _, l := range r.Lines() {
-		switch {
-		case l.Src.Name == "" || l.Src.Name == tiered.IngressController:
-		case l.Dst.Domain != "":
-			dom = append(dom, inventory.DomainReach{Workload: l.Src.Name, Domain: l.Dst.Domain, Conns: l.Conns})
-		case l.Dst.IsExternal():
-			ext = append(ext, inventory.ExternalReach{Workload: l.Src.Name, Range: l.Dst.External, Conns: l.Conns})
+	r.ExternalReach(func(w string, dst tiered.Point, conns connset.Set) {
+		if dst.Domain != "" {
+			dom = append(dom, inventory.DomainReach{Workload: w, Domain: dst.Domain, Conns: conns})
+		} else {
+			ext = append(ext, inventory.ExternalReach{Workload: w, Range: dst.External, Conns: conns})
 		}
-	}
+	})
 	return ext, dom
 }
 
@@ -213,7 +114,7 @@ func TieredReach(r *tiered.Result) ([]inventory.ExternalReach, []inventory.Domai
 // each with its policy, rule and file:line. When no decision differs (a
 // change that only moved a selector, say) the changed admin and Cilium
 // policies are named instead.
-func tieredCauses(base, head *model.Cluster, domains []model.DomainPattern, c diff.Change, changed []diff.Cause) []diff.Cause {
+func tieredCauses(base, head *tiered.Result, domains []model.DomainPattern, c diff.Change, changed []diff.Cause) []diff.Cause {
 	var out []diff.Cause
 	for _, x := range c.Causes {
 		if diff.IsEndpointCause(x.Kind) {
@@ -292,7 +193,8 @@ func stepDiff(s tiered.Step, other []tiered.Step) connset.Set {
 
 // tieredSteps lists the decisions of both directions for a change's pair
 // in c (none when an end does not exist there).
-func tieredSteps(c *model.Cluster, domains []model.DomainPattern, ch diff.Change) []tiered.Step {
+func tieredSteps(r *tiered.Result, domains []model.DomainPattern, ch diff.Change) []tiered.Step {
+	c := r.Cluster()
 	end := func(e reach.Endpoint) (tiered.Endpoint, bool) {
 		switch {
 		case e.Workload != "":
@@ -313,7 +215,7 @@ func tieredSteps(c *model.Cluster, domains []model.DomainPattern, ch diff.Change
 	if !ok1 || !ok2 {
 		return nil
 	}
-	ex := tiered.Explain(c, src, dst)
+	ex := r.Explain(src, dst)
 	var out []tiered.Step
 	for _, d := range []*tiered.Direction{ex.Egress, ex.Ingress} {
 		if d != nil {

@@ -41,8 +41,9 @@ type Explanation struct {
 }
 
 // Explain traces the verdicts of src's egress and dst's ingress.
-func Explain(c *model.Cluster, src, dst Endpoint) Explanation {
-	x := newIndex(c)
+func Explain(c *model.Cluster, src, dst Endpoint) Explanation { return newIndex(c).explain(src, dst) }
+
+func (x *index) explain(src, dst Endpoint) Explanation {
 	ex := Explanation{Src: src.String(), Dst: dst.String(), Allowed: x.conns(src, dst)}
 	if src.Workload != nil && src.Workload == dst.Workload {
 		return ex

@@ -3,7 +3,6 @@ package tiered
 import (
 	"slices"
 	"sort"
-	"sync"
 
 	"github.com/reachdiff/reachdiff/internal/ipset"
 	"github.com/reachdiff/reachdiff/internal/model"
@@ -25,7 +24,8 @@ type index struct {
 	// when policies name all of IPv4, it is the whole family.
 	domainStandIn ipset.Range
 
-	mu       sync.Mutex
+	// selected holds the selection of every workload of c, computed up
+	// front so that concurrent readers need no lock.
 	selected map[*model.Workload]*selection
 }
 
@@ -50,6 +50,11 @@ func newIndex(c *model.Cluster, extra ...model.DomainPattern) *index {
 	x.atoms = ipset.Atoms(bounds)
 	x.domains = mergeDomains(Domains(c), extra)
 	x.domainStandIn = standIn(bounds)
+	sels := make([]*selection, len(c.Workloads))
+	parallel(len(c.Workloads), func(i int) { sels[i] = x.computeSelection(c.Workloads[i]) })
+	for i, w := range c.Workloads {
+		x.selected[w] = sels[i]
+	}
 	return x
 }
 
@@ -69,13 +74,14 @@ func (x *index) workloadPeer(w *model.Workload) peer {
 // that host-networked pods are not included in subject selection."
 // (AdminNetworkPolicySpec.subject)
 func (x *index) selectionOf(w *model.Workload) *selection {
-	x.mu.Lock()
-	s, ok := x.selected[w]
-	x.mu.Unlock()
-	if ok {
+	if s, ok := x.selected[w]; ok {
 		return s
 	}
-	s = &selection{}
+	return x.computeSelection(w)
+}
+
+func (x *index) computeSelection(w *model.Workload) *selection {
+	s := &selection{}
 	nsLabels := x.namespaceLabels(w.Namespace)
 	for _, ap := range x.c.AdminPolicies {
 		if w.HostNetwork || !ap.Subject.Matches(nsLabels, w.Labels) {
@@ -100,9 +106,6 @@ func (x *index) selectionOf(w *model.Workload) *selection {
 			}
 		}
 	}
-	x.mu.Lock()
-	x.selected[w] = s
-	x.mu.Unlock()
 	return s
 }
 
