@@ -54,6 +54,9 @@ const usage = `usage:
   reachdiff inventory [--output markdown|json] PATH
   reachdiff action  (inside GitHub Actions)
   reachdiff post    --report FILE  (workflow_run job: posts a fork PR's report)
+
+eval, diff, explain and inventory also take --cni cilium-like|calico and
+--pod-cidr CIDR[,CIDR] (where CNIs differ; see the README).
 `
 
 // Main runs one invocation and returns the process exit code.

@@ -19,6 +19,8 @@ func runExplain(ctx context.Context, args []string, env Env) error {
 	to := fs.String("to", "", "destination: workload or IP address/CIDR")
 	port := fs.String("port", "", "only this port, as 443/TCP (protocol defaults to TCP)")
 	namespace := fs.String("namespace", "", "namespace of objects that have none")
+	var cf cniFlags
+	cf.register(fs)
 	loadNone := fs.Bool("load-restrictor-none", false, "let kustomizations read files outside their directory")
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -38,7 +40,7 @@ func runExplain(ctx context.Context, args []string, env Env) error {
 		}
 		only = &s
 	}
-	cluster, _, err := loadCluster(ctx, env, paths, *namespace, loadOptions{LoadNone: *loadNone})
+	cluster, _, err := loadCluster(ctx, env, paths, *namespace, loadOptions{LoadNone: *loadNone, CNI: cf.cni, PodCIDRs: cf.podCIDRs})
 	if err != nil {
 		return err
 	}

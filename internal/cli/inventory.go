@@ -26,6 +26,8 @@ func runInventory(ctx context.Context, args []string, env Env) error {
 	output := fs.String("output", "markdown", "output format: markdown or json")
 	file := fs.String("inventory", "subprocessors.yaml", "inventory file, relative to PATH")
 	namespace := fs.String("namespace", "", "namespace of objects that have none")
+	var cf cniFlags
+	cf.register(fs)
 	loadNone := fs.Bool("load-restrictor-none", false, "let kustomizations read files outside their directory")
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -53,7 +55,7 @@ func runInventory(ctx context.Context, args []string, env Env) error {
 	default:
 		return inputError{err}
 	}
-	cluster, _, err := loadCluster(ctx, env, paths, *namespace, loadOptions{LoadNone: *loadNone})
+	cluster, _, err := loadCluster(ctx, env, paths, *namespace, loadOptions{LoadNone: *loadNone, CNI: cf.cni, PodCIDRs: cf.podCIDRs})
 	if err != nil {
 		return err
 	}
