@@ -46,6 +46,7 @@ const (
 	CausePortsChanged        = "ports-changed"        // the destination's named ports changed
 	CauseDenyRule            = "deny-rule"            // a head rule (admin, baseline, Cilium deny) denies it
 	CauseDenyRemoved         = "deny-removed"         // a base rule denied it and no longer does
+	CauseExposure            = "exposure"             // an Ingress or Route newly (or no longer) exposes the workload
 )
 
 // IsEndpointCause reports whether a cause kind is about an endpoint (a

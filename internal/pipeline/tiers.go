@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -121,6 +122,11 @@ func tieredCauses(base, head *tiered.Result, domains []model.DomainPattern, c di
 			out = append(out, x)
 		}
 	}
+	if c.Src.Workload == tiered.IngressController {
+		if x := exposureCauses(base.Cluster(), head.Cluster(), c.Dst.Workload); len(x) > 0 {
+			return append(out, x...)
+		}
+	}
 	before := tieredSteps(base, domains, c)
 	after := tieredSteps(head, domains, c)
 	var found []diff.Cause
@@ -220,6 +226,49 @@ func tieredSteps(r *tiered.Result, domains []model.DomainPattern, ch diff.Change
 	for _, d := range []*tiered.Direction{ex.Egress, ex.Ingress} {
 		if d != nil {
 			out = append(out, d.Steps...)
+		}
+	}
+	return out
+}
+
+// exposureCauses names the Ingresses and Routes whose targets on workload
+// differ between base and head: one that exposes it now (added, or
+// pointing at it anew) or no longer does.
+func exposureCauses(base, head *model.Cluster, workload string) []diff.Cause {
+	targets := func(c *model.Cluster) map[string]*model.Exposure {
+		m := map[string]*model.Exposure{}
+		for _, e := range c.Exposures {
+			for _, t := range e.Targets {
+				if t.Workload == workload {
+					m[e.Key()] = e
+				}
+			}
+		}
+		return m
+	}
+	conns := func(e *model.Exposure) connset.Set {
+		out := connset.None()
+		for _, t := range e.Targets {
+			if t.Workload == workload {
+				out = out.Union(t.Conns)
+			}
+		}
+		return out
+	}
+	bt, ht := targets(base), targets(head)
+	var out []diff.Cause
+	for _, key := range slices.Sorted(maps.Keys(ht)) {
+		e := ht[key]
+		if b, ok := bt[key]; !ok || !conns(b).Equal(conns(e)) {
+			out = append(out, diff.Cause{Kind: diff.CauseExposure, Policy: key, File: e.Source.File, Line: e.Source.Line,
+				Text: key + " exposes " + conns(e).String() + " of " + workload})
+		}
+	}
+	for _, key := range slices.Sorted(maps.Keys(bt)) {
+		if _, ok := ht[key]; !ok {
+			e := bt[key]
+			out = append(out, diff.Cause{Kind: diff.CauseExposure, Policy: key, File: e.Source.File, Line: e.Source.Line,
+				Text: key + " no longer exposes " + workload})
 		}
 	}
 	return out

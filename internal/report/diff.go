@@ -132,7 +132,14 @@ const (
 	RiskCrossNamespace  = "cross-namespace"  // a path between two namespaces
 	RiskAllPorts        = "all-ports"        // every port of every protocol
 	RiskSubprocessor    = "subprocessor"     // reaches a declared sub-processor
+	// RiskIngressExposed marks a path from {ingress-controller}: the
+	// workload is exposed through an Ingress or a Route.
+	RiskIngressExposed = "exposed-through-ingress"
 )
+
+// ingressController is the source of traffic through Ingresses and Routes
+// (tiered.IngressController).
+const ingressController = "{ingress-controller}"
 
 // NewChange converts a diff.Change to its report form.
 func NewChange(c diff.Change) Change {
@@ -165,7 +172,9 @@ func Risks(c diff.Change) []string {
 	if c.Src.IsRange() && HasPublic(c.Src.External) {
 		r = append(r, RiskExternalIngress)
 	}
-	if !c.Src.IsExternal() && !c.Dst.IsExternal() && namespaceOf(c.Src) != namespaceOf(c.Dst) {
+	if c.Src.Workload == ingressController {
+		r = append(r, RiskIngressExposed)
+	} else if !c.Src.IsExternal() && !c.Dst.IsExternal() && namespaceOf(c.Src) != namespaceOf(c.Dst) {
 		r = append(r, RiskCrossNamespace)
 	}
 	if c.Opened.IsAll() {

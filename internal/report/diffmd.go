@@ -117,8 +117,11 @@ func changeTable(cs []Change, what func(Change) string, limit int) string {
 			dst += " (" + Escape(c.Subprocessor) + ")"
 		}
 		for _, r := range c.Risk {
-			if r == RiskInternetEgress || r == RiskExternalIngress || r == RiskAllPorts {
+			switch r {
+			case RiskInternetEgress, RiskExternalIngress, RiskAllPorts:
 				dst += " ⚠️ " + r
+			case RiskIngressExposed:
+				dst += " ⚠️ exposed through ingress"
 			}
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s → %s | %s |\n", Escape(c.Src), dst, Escape(what(c)),
