@@ -70,6 +70,28 @@ func (inv *Inventory) Agents(ws []Workload, cat *Catalogue) AgentReport {
 			}
 		}
 	}
+	// Workloads share few images: match each distinct image once against
+	// the catalogue and the components' patterns (namespaces are checked
+	// per workload below).
+	type imageMatches struct {
+		comps []*compiled // components whose pattern matches, in order
+		hits  []*CatalogueEntry
+	}
+	byImage := map[string]*imageMatches{}
+	matchesOf := func(image string) *imageMatches {
+		if m, ok := byImage[image]; ok {
+			return m
+		}
+		m := &imageMatches{hits: cat.Match(image)}
+		ref := parseImageRef(image)
+		for _, c := range comps {
+			if c.pat.matchImage(ref) {
+				m.comps = append(m.comps, c)
+			}
+		}
+		byImage[image] = m
+		return m
+	}
 	var rep AgentReport
 	for _, w := range ws {
 		seenImage := map[string]bool{}
@@ -78,17 +100,17 @@ func (inv *Inventory) Agents(ws []Workload, cat *Catalogue) AgentReport {
 				continue
 			}
 			seenImage[image] = true
-			ref := parseImageRef(image)
+			im := matchesOf(image)
 			covered := map[string]bool{} // subprocessor names covering this image
-			for _, c := range comps {
-				if c.pat.matchImage(ref) && namespaceMatch(c.c.Namespace, w.Namespace) {
+			for _, c := range im.comps {
+				if namespaceMatch(c.c.Namespace, w.Namespace) {
 					c.used = true
 					if covered[c.sp.Name] {
 						continue
 					}
 					covered[c.sp.Name] = true
 					m := AgentMatch{Workload: w.Name, Image: image, Subprocessor: c.sp.Name, Pattern: c.c.Image, Line: c.c.Line}
-					if hits := cat.Match(image); len(hits) > 0 {
+					if hits := im.hits; len(hits) > 0 {
 						m.Vendor, m.Component, m.Category = hits[0].Vendor, hits[0].Component, hits[0].Category
 					}
 					rep.Declared = append(rep.Declared, m)
@@ -97,7 +119,7 @@ func (inv *Inventory) Agents(ws []Workload, cat *Catalogue) AgentReport {
 			if len(covered) > 0 {
 				continue
 			}
-			for _, e := range cat.Match(image) {
+			for _, e := range im.hits {
 				m := AgentMatch{Workload: w.Name, Image: image, Vendor: e.Vendor, Component: e.Component, Category: e.Category}
 				if sp := inv.byVendorName(e.Vendor); sp != nil {
 					m.Subprocessor, m.Line = sp.Name, sp.Line

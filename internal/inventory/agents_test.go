@@ -100,3 +100,31 @@ func TestByVendorName(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentsSharedImage checks that an image matched once for many
+// workloads is still checked against each workload's namespace.
+func TestAgentsSharedImage(t *testing.T) {
+	inv := mustParse(t, agentsInventory)
+	const image = "gcr.io/datadoghq/agent:7.52.0"
+	ws := []Workload{
+		{Name: "monitoring/a[DaemonSet]", Namespace: "monitoring", Images: []string{image}},
+		{Name: "other/b[DaemonSet]", Namespace: "other", Images: []string{image}},
+		{Name: "monitoring/c[DaemonSet]", Namespace: "monitoring", Images: []string{image}},
+	}
+	got := inv.Agents(ws, DefaultCatalogue())
+	cat := AgentMatch{Vendor: "Datadog", Component: "Datadog Agent", Category: "monitoring"}
+	byPattern := func(w string) AgentMatch {
+		m := cat
+		m.Workload, m.Image, m.Subprocessor, m.Pattern, m.Line = w, image, "Datadog", "gcr.io/datadoghq/agent*", 7
+		return m
+	}
+	byName := cat
+	byName.Workload, byName.Image, byName.Subprocessor, byName.Line = "other/b[DaemonSet]", image, "Datadog", 4
+	want := []AgentMatch{byPattern("monitoring/a[DaemonSet]"), byPattern("monitoring/c[DaemonSet]"), byName}
+	if diff := cmp.Diff(want, got.Declared, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("Agents(%v).Declared mismatch (-want +got):\n%s", ws, diff)
+	}
+	if len(got.Undeclared) != 0 {
+		t.Errorf("Agents(%v).Undeclared = %v; want none", ws, got.Undeclared)
+	}
+}
