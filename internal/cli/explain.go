@@ -67,13 +67,20 @@ func runExplain(ctx context.Context, args []string, env Env) error {
 // policies (or exposures) through the tiers. --to may also name a domain
 // that a policy mentions.
 func explainTiers(env Env, c *model.Cluster, from, to string, only *connset.Set) error {
-	src, err := tieredEndpoint(c, from)
-	if err != nil {
-		return inputError{fmt.Errorf("--from: %w", err)}
-	}
 	dst, err := tieredEndpoint(c, to)
 	if err != nil {
 		return inputError{fmt.Errorf("--to: %w", err)}
+	}
+	if from == tiered.IngressController {
+		if dst.Workload == nil {
+			return usagef("--to: the ingress controller reaches workloads only")
+		}
+		_, err = fmt.Fprint(env.Stdout, report.TieredExplainText(tiered.ExplainExposure(c, dst.Workload), only))
+		return err
+	}
+	src, err := tieredEndpoint(c, from)
+	if err != nil {
+		return inputError{fmt.Errorf("--from: %w", err)}
 	}
 	if src.Workload == nil && dst.Workload == nil {
 		return usagef("one of --from and --to must be a workload")

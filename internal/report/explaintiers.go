@@ -19,7 +19,13 @@ func TieredExplainText(ex tiered.Explanation, only *connset.Set) string {
 		b.WriteString("  a workload is never reported as reaching itself\n")
 		return b.String()
 	}
-	writeTieredDirection(&b, "egress of "+ex.Src, ex.Egress, only)
+	if ex.Src == tiered.IngressController {
+		// Convention 9 of the oracle: an arbitrary in-cluster workload in a
+		// namespace of its own, whose egress nothing restricts.
+		b.WriteString("  egress of " + ex.Src + ": not restricted (it stands for an arbitrary in-cluster workload)\n")
+	} else {
+		writeTieredDirection(&b, "egress of "+ex.Src, ex.Egress, only)
+	}
 	writeTieredDirection(&b, "ingress of "+ex.Dst, ex.Ingress, only)
 	return b.String()
 }
@@ -44,7 +50,7 @@ func writeTieredDirection(b *strings.Builder, title string, d *tiered.Direction,
 		}
 		where := s.Text
 		if s.Policy != "" {
-			where = s.Policy + " " + s.Rule
+			where = strings.TrimSpace(s.Policy + " " + s.Rule)
 			if s.File != "" {
 				where += fmt.Sprintf(" (%s:%d)", s.File, s.Line)
 			}

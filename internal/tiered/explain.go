@@ -61,6 +61,16 @@ func (x *index) explain(src, dst Endpoint) Explanation {
 	return ex
 }
 
+// ExplainExposure traces what the ingress controller reaches on w: the
+// Ingresses and Routes exposing it, then w's ingress decisions for an
+// arbitrary in-cluster workload.
+func ExplainExposure(c *model.Cluster, w *model.Workload) Explanation {
+	x := newIndex(c)
+	d := &Direction{Workload: w.Key()}
+	d.Allowed = x.tracedIngress(w, &d.Steps)
+	return Explanation{Src: IngressController, Dst: w.Key(), Allowed: d.Allowed, Ingress: d}
+}
+
 func adminStep(ap *model.AdminPolicy, r model.AdminRule, egress bool, set connset.Set) Step {
 	tier := "admin"
 	if ap.Tier == model.TierBaseline {

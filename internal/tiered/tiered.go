@@ -147,12 +147,19 @@ func IngressConns(c *model.Cluster, w *model.Workload) connset.Set {
 	return newIndex(c).ingressConns(w)
 }
 
-func (x *index) ingressConns(w *model.Workload) connset.Set {
+func (x *index) ingressConns(w *model.Workload) connset.Set { return x.tracedIngress(w, nil) }
+
+// tracedIngress is ingressConns, recording in tr (when not nil) the
+// exposures and the decisions of w's ingress policies.
+func (x *index) tracedIngress(w *model.Workload, tr *[]Step) connset.Set {
 	exposed := connset.None()
 	for _, e := range x.c.Exposures {
 		for _, t := range e.Targets {
 			if t.Workload == w.Key() {
 				exposed = exposed.Union(t.Conns)
+				if tr != nil {
+					*tr = append(*tr, Step{Tier: "exposure", Policy: e.Key(), Action: "Expose", Conns: t.Conns, File: e.Source.File, Line: e.Source.Line})
+				}
 			}
 		}
 	}
@@ -161,6 +168,9 @@ func (x *index) ingressConns(w *model.Workload) connset.Set {
 	}
 	ctl := &model.Workload{Namespace: controllerNamespace, Name: "controller", Kind: "Pod", Labels: map[string]string{}}
 	p := peer{w: ctl, nsLabels: map[string]string{model.NamespaceNameLabel: controllerNamespace}}
+	if tr != nil {
+		return exposed.Intersect(x.traced(w, false, p, tr))
+	}
 	return exposed.Intersect(x.direction(w, false, p))
 }
 
