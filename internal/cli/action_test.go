@@ -300,7 +300,7 @@ func TestActionStickyComment(t *testing.T) {
 	for _, want := range []string{
 		heading,
 		"**Check: ❌ fails**",
-		"| restrict the rule at policies.yaml:91 to the address ranges the workload needs, or acknowledge with hash 1e7df09b |",
+		"| restrict the rule at policies.yaml:105 to the address ranges the workload needs, or acknowledge with hash 1e7df09b |",
 		"reachdiff-ack:" + parsed.Meta.DeltaHash,
 		"[job summary](https://github.com/Codertocat/Hello-World/actions/runs/4242)",
 	} {
@@ -330,9 +330,9 @@ func TestActionStickyComment(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"::warning file=policies.yaml,line=75,title=reachdiff%3A opened paths::opens monitoring/datadog-agent[DaemonSet] => shop/db[StatefulSet] : TCP 5432\n",
-		"::warning file=policies.yaml,line=91,title=reachdiff%3A opened paths::opens 5 paths:%0A",
-		"::error file=policies.yaml,line=91,title=reachdiff gate%3A internet-egress::",
+		"::warning file=policies.yaml,line=81,title=reachdiff%3A opened paths::opens monitoring/datadog-agent[DaemonSet] => shop/db[StatefulSet] : TCP 5432\n",
+		"::warning file=policies.yaml,line=105,title=reachdiff%3A opened paths::opens 5 paths:%0A",
+		"::error file=policies.yaml,line=105,title=reachdiff gate%3A internet-egress::",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks annotation %q:\n%s", want, r.stdout)
@@ -616,9 +616,10 @@ func TestActionReview(t *testing.T) {
 	h := newActionHarness(t, repo)
 	h.vars["INPUT_REVIEW"] = "true"
 	h.vars["INPUT_COMMENT"] = "off"
-	// The diff shows lines 80-95 of policies.yaml: 91 is inside, 75 is not.
+	// The diff shows lines 95-110 of policies.yaml: the payments egress
+	// rule (105) is inside, the db ingress rule (81) is not.
 	h.gh.files = []map[string]any{{"filename": "policies.yaml", "status": "modified",
-		"patch": "@@ -80,12 +80,16 @@ spec:\n" + strings.Repeat(" context\n", 16)}}
+		"patch": "@@ -95,12 +95,16 @@ spec:\n" + strings.Repeat(" context\n", 16)}}
 	h.event("pull_request", prEvent(t, "octokit-webhooks/pull_request.opened.payload.json", shas[0], shas[1]))
 	h.run(t0, "action")
 	want := []string{"POST /repos/Codertocat/Hello-World/statuses/" + shas[1], "GET /repos/Codertocat/Hello-World/pulls/2/files", "POST /repos/Codertocat/Hello-World/pulls/2/reviews"}
@@ -636,8 +637,8 @@ func TestActionReview(t *testing.T) {
 		t.Fatalf("review = %v; want one COMMENT on %s", rv, shas[1])
 	}
 	c := comments[0].(map[string]any)
-	if c["path"] != "policies.yaml" || c["line"] != float64(91) || !strings.Contains(c["body"].(string), "this rule opens 5 paths:\n\n- payments/payments[Deployment] =&gt; 0.0.0.0-9.255.255.255 : TCP 443\n") {
-		t.Errorf("review comment = %v; want policies.yaml:91 opening 5 paths", c)
+	if c["path"] != "policies.yaml" || c["line"] != float64(105) || !strings.Contains(c["body"].(string), "this rule opens 5 paths:\n\n- payments/payments[Deployment] =&gt; 0.0.0.0-9.255.255.255 : TCP 443\n") {
+		t.Errorf("review comment = %v; want policies.yaml:105 opening 5 paths", c)
 	}
 }
 

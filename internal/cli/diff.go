@@ -164,6 +164,12 @@ func computeDiff(ctx context.Context, env Env, f diffFlags, pos []string, st *st
 		Phase:            st.phase,
 		CNI:              f.cni.cni,
 		PodCIDRs:         f.cni.podCIDRs,
+		SourceFile: func(head bool, file string) ([]byte, bool) {
+			if head {
+				return sd.head.Read(file)
+			}
+			return sd.base.Read(file)
+		},
 	})
 	if err != nil {
 		var ie *pipeline.InputError

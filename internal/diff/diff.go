@@ -29,7 +29,11 @@ type Cause struct {
 	Policy string `json:"policy,omitempty"` // "ns/name"
 	File   string `json:"file,omitempty"`
 	Line   int    `json:"line,omitempty"`
-	Text   string `json:"text"`
+	// Path is the rule's field in the policy ("spec.egress[0]"), when the
+	// cause is one rule; Line is then the rule's line when the source
+	// writes it as evaluated, else the policy's.
+	Path string `json:"path,omitempty"`
+	Text string `json:"text"`
 }
 
 // Kinds of causes.
@@ -161,8 +165,12 @@ func causeRank(kind string) int {
 }
 
 func ruleCause(kind string, m reach.RuleMatch, verb string) Cause {
+	dir := "ingress"
+	if m.Egress {
+		dir = "egress"
+	}
 	return Cause{Kind: kind, Policy: m.Policy.Key(), File: m.Policy.Source.File, Line: m.Policy.Source.Line,
-		Text: fmt.Sprintf("%s %s %s%s", m, verb, m.Conns, breadth(m))}
+		Path: fmt.Sprintf("spec.%s[%d]", dir, m.Rule), Text: fmt.Sprintf("%s %s %s%s", m, verb, m.Conns, breadth(m))}
 }
 
 // breadth says when a rule has no peers at all, the change reviewers most

@@ -40,6 +40,10 @@ type Options struct {
 	Inventories Inventories
 	// Phase, when set, is called around each phase for --stats.
 	Phase func(name string) func()
+	// SourceFile, when set, reads a repository file at base or head, so
+	// that causes can point at the line of the rule rather than of the
+	// policy.
+	SourceFile func(head bool, file string) ([]byte, bool)
 	// CNI and PodCIDRs select the CNI profile (model.Options).
 	CNI      model.CNI
 	PodCIDRs []netip.Prefix
@@ -168,6 +172,7 @@ func runOverlay(dec *manifest.Decoder, ov Overlay, opts Options) (OverlayResult,
 			res.Changes[i].Causes = tieredCauses(res.BaseTiered, res.HeadTiered, domains, res.Changes[i], changed)
 		}
 	}
+	ruleLines(res.Changes, ov, opts.SourceFile)
 	done()
 
 	// Head diagnostics are what the reviewer can act on; base ones were

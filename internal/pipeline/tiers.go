@@ -138,7 +138,7 @@ func tieredCauses(base, head *tiered.Result, domains []model.DomainPattern, c di
 				what = "before: " + what
 			}
 		}
-		x := diff.Cause{Kind: kind, Policy: s.Policy, File: s.File, Line: s.Line, Text: what}
+		x := diff.Cause{Kind: kind, Policy: s.Policy, File: s.File, Line: s.Line, Path: s.Path, Text: what}
 		if !slices.Contains(found, x) {
 			found = append(found, x)
 		}

@@ -15,6 +15,9 @@ type Step struct {
 	Tier   string
 	Policy string // "AdminNetworkPolicy name", "NetworkPolicy ns/name", ...
 	Rule   string // "egress[0]", with the rule's name when it has one
+	// Path is the rule's field in the policy: "spec.egress[0]",
+	// "specs[1].egressDeny[0]".
+	Path   string
 	Action string // Allow, Deny or Pass
 	Conns  connset.Set
 	File   string
@@ -88,14 +91,17 @@ func adminStep(ap *model.AdminPolicy, r model.AdminRule, egress bool, set connse
 	if ap.Kind == "ClusterNetworkPolicy" && r.Action == model.ActionAllow {
 		action = "Accept"
 	}
-	return Step{Tier: tier, Policy: ap.Key(), Rule: rule, Action: action, Conns: set, File: ap.Source.File, Line: ap.Source.Line}
+	return Step{Tier: tier, Policy: ap.Key(), Rule: rule, Path: fmt.Sprintf("spec.%s[%d]", dir, r.Index), Action: action, Conns: set,
+		File: ap.Source.File, Line: ap.Source.Line}
 }
 
 func ciliumStep(s ciliumSpec, field string, r model.CiliumRule, action string, set connset.Set) Step {
 	rule := fmt.Sprintf("%s[%d]", field, r.Index)
+	path := "spec." + rule
 	if s.spec.Index >= 0 {
 		rule = fmt.Sprintf("specs[%d].%s", s.spec.Index, rule)
+		path = rule
 	}
-	return Step{Tier: "NetworkPolicy", Policy: s.policy.Key(), Rule: rule, Action: action, Conns: set,
+	return Step{Tier: "NetworkPolicy", Policy: s.policy.Key(), Rule: rule, Path: path, Action: action, Conns: set,
 		File: s.policy.Source.File, Line: s.policy.Source.Line}
 }
