@@ -356,7 +356,7 @@ func (x *index) npDirection(w *model.Workload, egress bool, p peer, portHolder *
 					continue
 				}
 				record(Step{Tier: "NetworkPolicy", Policy: "NetworkPolicy " + np.Key(), Rule: fmt.Sprintf("%s[%d]", dir, r.Index),
-					Path: fmt.Sprintf("spec.%s[%d]", dir, r.Index),
+					Path:   fmt.Sprintf("spec.%s[%d]", dir, r.Index),
 					Action: "Allow", Conns: cs.Intersect(undecided), File: np.Source.File, Line: np.Source.Line})
 			}
 		}
