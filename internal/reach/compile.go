@@ -2,6 +2,8 @@ package reach
 
 import (
 	"fmt"
+	"maps"
+	"math/bits"
 	"slices"
 	"strings"
 
@@ -20,7 +22,9 @@ type compiled struct {
 	nw      int               // number of ids in the space
 	wl      []*model.Workload // by id; nil when absent on this side
 	present bitset
-	nsOf    []int // by id: index into c.Namespaces, -1 when absent
+	nsOf    []int   // by id: index into c.Namespaces, -1 when absent
+	ids     []int32 // by index in c.Workloads: the workload's id
+	widx    []int32 // by present id: index in c.Workloads
 
 	nsMembers []bitset // by namespace index
 	nsIndex   map[string]int
@@ -30,8 +34,15 @@ type compiled struct {
 	podIdx labelIndex
 	nsIdx  labelIndex
 
-	podSel map[string]selMemo // interned: selector key -> workloads matching it anywhere
-	nsSel  map[string]selMemo // interned: selector key -> workloads in matching namespaces
+	// Interned selectors: podSel maps a selector key to its index in pods
+	// (workloads matching it anywhere), nsSel to its index in nss (workloads
+	// in matching namespaces). An incremental compilation shares the maps
+	// with its base until it interns a new selector (selOwned).
+	podSel   map[string]int32
+	nsSel    map[string]int32
+	pods     []selMemo
+	nss      []selMemo
+	selOwned bool
 	// podAddr holds the present workloads that have a pod address (not
 	// host-networked), for the calico profile's ipBlock peers; built lazily.
 	podAddr bitset
@@ -114,6 +125,7 @@ type namedPort struct {
 
 type cpolicy struct {
 	p        *model.Policy
+	subj     int32 // index of the subject selector in compiled.pods
 	subject  bitset
 	subjects []int32 // subject as a list, for sparse loops
 	ingress  []*crule
@@ -126,11 +138,43 @@ type crule struct {
 	pol    *cpolicy
 	rule   *model.Rule
 	egress bool
-	peers  bitset // workloads
-	ext    bitset // external atoms
-	ports  bitset // numeric ports
-	named  []int  // ids of (name, protocol) pairs of named ports
-	all    bool   // egress rule towards every workload (peers == present)
+	peers  bitset     // workloads
+	ext    bitset     // external atoms
+	ports  bitset     // numeric ports
+	named  []int      // ids of (name, protocol) pairs of named ports
+	all    bool       // egress rule towards every workload (peers == present)
+	terms  []peerTerm // by peer of rule.Peers: the selector sets it is made of
+}
+
+// peerTerm is how one peer of a rule selects workloads: the intersection
+// of two sets (see compiled.termSets), or an ipBlock (no workload).
+type peerTerm struct {
+	kind    termKind
+	pod, ns int32 // indices in compiled.pods and compiled.nss; pod -1: every workload
+}
+
+type termKind uint8
+
+const (
+	termIP    termKind = iota // ipBlock: external atoms only
+	termVia                   // calico profile: every pod with a pod address
+	termOwnNS                 // pods[pod] in the policy's namespace
+	termNS                    // pods[pod] (or every workload) in namespaces nss[ns]
+)
+
+// termSets returns the two sets whose intersection the peer selects, for
+// a policy in namespace ni.
+func (k *compiled) termSets(t peerTerm, ni int) (bitset, bitset) {
+	switch t.kind {
+	case termVia:
+		return k.podAddressed(), k.present
+	case termOwnNS:
+		return k.pods[t.pod].set, k.nsMembers[ni]
+	}
+	if t.pod < 0 {
+		return k.nss[t.ns].set, k.present
+	}
+	return k.nss[t.ns].set, k.pods[t.pod].set
 }
 
 // maskInto returns the rule's port atoms for a connection whose port lives
@@ -211,7 +255,7 @@ func (ix *labelIndex) match(s model.Selector, universe bitset) bitset {
 }
 
 func compile(sp *Space, c *model.Cluster) (*compiled, error) {
-	k, err := layout(sp, c)
+	k, err := layout(sp, c, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -231,43 +275,103 @@ func compile(sp *Space, c *model.Cluster) (*compiled, error) {
 	return k, nil
 }
 
-// layout places c's workloads and namespaces in the space.
-func layout(sp *Space, c *model.Cluster) (*compiled, error) {
+// layout places c's workloads and namespaces in the space. Given a, the
+// layout of a cluster in the same space, workloads that are the same
+// objects at the same place take their ids from a, and namespace member
+// sets that no workload joins or leaves stay shared with a.
+func layout(sp *Space, c *model.Cluster, a *compiled) (*compiled, error) {
 	nw := len(sp.Workloads)
 	k := &compiled{
 		sp: sp, c: c, nw: nw,
-		wl:      make([]*model.Workload, nw),
-		present: newBitset(nw),
-		nsOf:    make([]int, nw),
-		nsIdx:   newLabelIndex(len(c.Namespaces)),
-		nsIndex: map[string]int{},
-		podSel:  map[string]selMemo{},
-		nsSel:   map[string]selMemo{},
-		nameIDs: map[nameProto]int{},
-		ingIso:  newBitset(nw),
-		egIso:   newBitset(nw),
+		wl:       make([]*model.Workload, nw),
+		present:  newBitset(nw),
+		nsOf:     make([]int, nw),
+		ids:      make([]int32, len(c.Workloads)),
+		widx:     make([]int32, nw),
+		nsIdx:    newLabelIndex(len(c.Namespaces)),
+		nsIndex:  make(map[string]int, len(c.Namespaces)),
+		podSel:   map[string]int32{},
+		nsSel:    map[string]int32{},
+		selOwned: true,
+		nameIDs:  map[nameProto]int{},
+		ingIso:   newBitset(nw),
+		egIso:    newBitset(nw),
 	}
 	for i := range k.nsOf {
 		k.nsOf[i] = -1
 	}
+	k.nsMembers = make([]bitset, len(c.Namespaces))
 	for i, ns := range c.Namespaces {
 		k.nsIndex[ns.Name] = i
 		k.nsIdx.add(i, ns.Labels)
-		k.nsMembers = append(k.nsMembers, newBitset(nw))
 	}
-	for _, w := range c.Workloads {
-		id, ok := sp.ID(w.Key())
-		if !ok {
-			return nil, fmt.Errorf("workload %s is not in the evaluation space", w.Key())
+	var fromA []int // by a's namespace index: k's, or -1
+	if a != nil {
+		fromA = make([]int, len(a.c.Namespaces))
+		for j, ns := range a.c.Namespaces {
+			fromA[j] = -1
+			if i, ok := k.nsIndex[ns.Name]; ok && a.c.Namespaces[j] == a.c.Namespaces[a.nsIndex[ns.Name]] {
+				fromA[j] = i
+				k.nsMembers[i] = a.nsMembers[j]
+			}
 		}
+	}
+	// fresh sets are filled below; shared ones are copied before a write.
+	fresh, copied := make([]bool, len(c.Namespaces)), make([]bool, len(c.Namespaces))
+	for i := range k.nsMembers {
+		if k.nsMembers[i] == nil {
+			k.nsMembers[i], fresh[i] = newBitset(nw), true
+		}
+	}
+	j := 0 // position in a.c.Workloads
+	for x, w := range c.Workloads {
+		id, ni := -1, -1
+		if a != nil && j < len(a.c.Workloads) && a.c.Workloads[j] == w {
+			id = int(a.ids[j])
+			ni = fromA[a.nsOf[id]]
+			j++
+		}
+		if ni < 0 {
+			var ok bool
+			if id, ok = sp.ID(w.Key()); !ok {
+				return nil, fmt.Errorf("workload %s is not in the evaluation space", w.Key())
+			}
+			if ni, ok = k.nsIndex[w.Namespace]; !ok {
+				return nil, fmt.Errorf("workload %s: namespace %q missing from the cluster model", w.Key(), w.Namespace)
+			}
+			if a != nil && a.present.has(id) {
+				j = int(a.widx[id]) + 1
+			}
+		}
+		k.ids[x], k.widx[id] = int32(id), int32(x)
 		k.wl[id] = w
 		k.present.set(id)
-		ni, ok := k.nsIndex[w.Namespace]
-		if !ok {
-			return nil, fmt.Errorf("workload %s: namespace %q missing from the cluster model", w.Key(), w.Namespace)
-		}
 		k.nsOf[id] = ni
-		k.nsMembers[ni].set(id)
+		if fresh[ni] {
+			k.nsMembers[ni].set(id)
+		}
+	}
+	if a != nil {
+		// Shared member sets: add and drop the workloads that appeared or
+		// disappeared.
+		for wi := range k.present {
+			x := k.present[wi] ^ a.present[wi]
+			for x != 0 {
+				id := wi<<6 | bits.TrailingZeros64(x)
+				x &= x - 1
+				ni := k.nsOf[id]
+				if ni < 0 {
+					ni = fromA[a.nsOf[id]]
+				}
+				if ni < 0 || fresh[ni] {
+					continue
+				}
+				if !copied[ni] {
+					k.nsMembers[ni], copied[ni] = k.nsMembers[ni].clone(), true
+				}
+				flipBit(k.nsMembers[ni], id, k.present.has(id))
+			}
+		}
 	}
 	k.allNS = newBitset(len(c.Namespaces))
 	k.allNS.fill(len(c.Namespaces))
@@ -280,7 +384,8 @@ func layout(sp *Space, c *model.Cluster) (*compiled, error) {
 // same policy compiled before, when given) or new ids.
 func (k *compiled) compilePolicy(p *model.Policy, reuse *cpolicy) *cpolicy {
 	ni := k.nsIndex[p.Namespace]
-	cp := &cpolicy{p: p, subject: k.podsIn(ni, p.Subject)}
+	cp := &cpolicy{p: p, subj: k.podsAnywhere(p.Subject)}
+	cp.subject = and2(k.pods[cp.subj].set, k.nsMembers[ni])
 	cp.subjects = make([]int32, 0, cp.subject.count())
 	cp.subject.each(func(i int) { cp.subjects = append(cp.subjects, int32(i)) })
 	if cp.subject.isEmpty() {
@@ -344,26 +449,27 @@ func (k *compiled) finish() {
 	}
 }
 
-// podsIn returns the workloads of namespace ni matching s.
-func (k *compiled) podsIn(ni int, s model.Selector) bitset {
-	b := k.podsAnywhere(s).clone()
-	b.and(k.nsMembers[ni])
-	return b
-}
-
 // selMemo is a selector and what it selects.
 type selMemo struct {
 	sel model.Selector
 	set bitset
 }
 
-// podsAnywhere returns the workloads whose labels match s, in any
-// namespace. Without a label index (an incremental compilation), a
-// selector not seen before is tested on every workload.
-func (k *compiled) podsAnywhere(s model.Selector) bitset {
+// ownSelectors copies the selector maps shared with a base compilation
+// before the first write.
+func (k *compiled) ownSelectors() {
+	if !k.selOwned {
+		k.podSel, k.nsSel, k.selOwned = maps.Clone(k.podSel), maps.Clone(k.nsSel), true
+	}
+}
+
+// podsAnywhere returns the index in k.pods of the workloads whose labels
+// match s, in any namespace. Without a label index (an incremental
+// compilation), a selector not seen before is tested on every workload.
+func (k *compiled) podsAnywhere(s model.Selector) int32 {
 	key := s.Key()
-	if m, ok := k.podSel[key]; ok {
-		return m.set
+	if i, ok := k.podSel[key]; ok {
+		return i
 	}
 	var b bitset
 	if k.podIdx.byPair != nil {
@@ -376,21 +482,57 @@ func (k *compiled) podsAnywhere(s model.Selector) bitset {
 			}
 		})
 	}
-	k.podSel[key] = selMemo{s, b}
-	return b
+	k.ownSelectors()
+	i := int32(len(k.pods))
+	k.pods = append(k.pods, selMemo{s, b})
+	k.podSel[key] = i
+	return i
 }
 
-// podsInNamespaces returns every workload of the namespaces matching s.
-func (k *compiled) podsInNamespaces(s model.Selector) bitset {
+// podsInNamespaces returns the index in k.nss of every workload of the
+// namespaces matching s.
+func (k *compiled) podsInNamespaces(s model.Selector) int32 {
 	key := s.Key()
-	if m, ok := k.nsSel[key]; ok {
-		return m.set
+	if i, ok := k.nsSel[key]; ok {
+		return i
 	}
 	nss := k.nsIdx.match(s, k.allNS)
 	b := newBitset(k.nw)
 	nss.each(func(ni int) { b.or(k.nsMembers[ni]) })
-	k.nsSel[key] = selMemo{s, b}
-	return b
+	k.ownSelectors()
+	i := int32(len(k.nss))
+	k.nss = append(k.nss, selMemo{s, b})
+	k.nsSel[key] = i
+	return i
+}
+
+// term interns the selectors of peer (not an ipBlock).
+func (k *compiled) term(peer *model.Peer) peerTerm {
+	switch {
+	case peer.IPBlock != nil:
+		return peerTerm{kind: termIP}
+	case peer.ViaIPBlock:
+		// Added by the calico profile after an ipBlock holding every
+		// pod address: all pods but the host-networked ones.
+		return peerTerm{kind: termVia}
+	case peer.NamespaceSel == nil:
+		// "podSelector ... selects particular Pods in the same namespace
+		// as the NetworkPolicy" (NetworkPolicyPeer)
+		sel := model.Everything
+		if peer.PodSel != nil {
+			sel = *peer.PodSel
+		}
+		return peerTerm{kind: termOwnNS, pod: k.podsAnywhere(sel)}
+	}
+	// "If namespaceSelector is also set, then the NetworkPolicyPeer as
+	// a whole selects the Pods matching PodSelector in the Namespaces
+	// selected by NamespaceSelector. Otherwise it selects all Pods in
+	// the Namespaces selected by NamespaceSelector." (NetworkPolicyPeer)
+	t := peerTerm{kind: termNS, pod: -1, ns: k.podsInNamespaces(*peer.NamespaceSel)}
+	if peer.PodSel != nil {
+		t.pod = k.podsAnywhere(*peer.PodSel)
+	}
+	return t
 }
 
 // compileRule compiles rule r of cp, with the given id (a new one when
@@ -406,10 +548,12 @@ func (k *compiled) compileRule(cp *cpolicy, r *model.Rule, ni int, egress bool, 
 		cr.peers.copyFrom(k.present)
 		cr.ext.copyFrom(k.allExt)
 	}
-	for pi, peer := range r.Peers {
-		var a, b bitset // the peer's workloads are a AND b
-		switch {
-		case peer.IPBlock != nil:
+	cr.terms = make([]peerTerm, len(r.Peers))
+	for pi := range r.Peers {
+		peer := &r.Peers[pi]
+		t := k.term(peer)
+		cr.terms[pi] = t
+		if t.kind == termIP {
 			for _, rg := range peer.IPBlock.Set.Ranges() {
 				first, last, ok := ipset.AtomSpan(k.sp.External, rg)
 				if !ok {
@@ -420,28 +564,8 @@ func (k *compiled) compileRule(cp *cpolicy, r *model.Rule, ni int, egress bool, 
 				}
 			}
 			continue
-		case peer.ViaIPBlock:
-			// Added by the calico profile after an ipBlock holding every
-			// pod address: all pods but the host-networked ones.
-			a, b = k.podAddressed(), k.present
-		case peer.NamespaceSel == nil:
-			// "podSelector ... selects particular Pods in the same namespace
-			// as the NetworkPolicy" (NetworkPolicyPeer)
-			sel := model.Everything
-			if peer.PodSel != nil {
-				sel = *peer.PodSel
-			}
-			a, b = k.podsAnywhere(sel), k.nsMembers[ni]
-		default:
-			// "If namespaceSelector is also set, then the NetworkPolicyPeer as
-			// a whole selects the Pods matching PodSelector in the Namespaces
-			// selected by NamespaceSelector. Otherwise it selects all Pods in
-			// the Namespaces selected by NamespaceSelector." (NetworkPolicyPeer)
-			a, b = k.podsInNamespaces(*peer.NamespaceSel), k.present
-			if peer.PodSel != nil {
-				b = k.podsAnywhere(*peer.PodSel)
-			}
 		}
+		a, b := k.termSets(t, ni) // the peer's workloads are a AND b
 		empty := true
 		for i, w := range a {
 			x := w & b[i]

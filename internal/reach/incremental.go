@@ -1,6 +1,7 @@
 package reach
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 
@@ -24,7 +25,7 @@ type change struct {
 // peers did not move either (and recompiled under the same rule ids
 // otherwise); the rule lists of untouched workloads are kept.
 func compileFrom(a *compiled, c *model.Cluster) (*compiled, *change, error) {
-	k, err := layout(a.sp, c)
+	k, err := layout(a.sp, c, a)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -84,8 +85,13 @@ func compileFrom(a *compiled, c *model.Cluster) (*compiled, *change, error) {
 		seen[key] = true
 		p := basePol[key]
 		if p != nil && (p.p == q || samePolicy(p.p, q)) {
-			if p.p.Source == q.Source && nsSame[k.nsIndex[q.Namespace]] && k.unaffected(a, p, moved, flips, presentSame) {
-				k.addPolicy(p)
+			if p.p.Source == q.Source && nsSame[k.nsIndex[q.Namespace]] {
+				cp, allEg := k.patchPolicy(a, p, moved, flips, presentSame)
+				ch.allEg = ch.allEg || allEg
+				if cp != p {
+					recompiled = append(recompiled, cp)
+				}
+				k.addPolicy(cp)
 				continue
 			}
 			cp := k.compilePolicy(q, p)
@@ -173,33 +179,56 @@ func compileFrom(a *compiled, c *model.Cluster) (*compiled, *change, error) {
 
 // inheritSelectors carries a's selector results over, re-testing the
 // workloads that moved (pod selectors) or flipped (namespace selectors).
+// Sets that no workload leaves or joins stay shared with a.
 func (k *compiled) inheritSelectors(a *compiled, moved, flips []int) {
-	for key, m := range a.podSel {
-		set := m.set
+	k.podSel, k.nsSel, k.selOwned = a.podSel, a.nsSel, false
+	k.pods, k.nss = slices.Clone(a.pods), slices.Clone(a.nss)
+	for i := range k.pods {
+		m := &k.pods[i]
 		for _, f := range moved {
-			if want := k.present.has(f) && m.sel.Matches(k.wl[f].Labels); want != set.has(f) {
-				if &set[0] == &m.set[0] {
-					set = set.clone()
+			if want := k.present.has(f) && m.sel.Matches(k.wl[f].Labels); want != m.set.has(f) {
+				if sameBits(m.set, a.pods[i].set) {
+					m.set = m.set.clone()
 				}
-				flipBit(set, f, want)
+				flipBit(m.set, f, want)
 			}
 		}
-		k.podSel[key] = selMemo{m.sel, set}
 	}
-	for key, m := range a.nsSel {
-		set := m.set
+	var nsMatch []int8 // by namespace index: 0 not tested, 1 no, 2 yes
+	for i := range k.nss {
+		m := &k.nss[i]
+		if len(flips) == 0 {
+			break
+		}
+		if nsMatch == nil {
+			nsMatch = make([]int8, len(k.c.Namespaces))
+		} else {
+			clear(nsMatch)
+		}
 		for _, f := range flips {
-			want := k.present.has(f) && m.sel.Matches(k.c.Namespaces[k.nsOf[f]].Labels)
-			if want != set.has(f) {
-				if &set[0] == &m.set[0] {
-					set = set.clone()
+			want := false
+			if k.present.has(f) {
+				ni := k.nsOf[f]
+				if nsMatch[ni] == 0 {
+					nsMatch[ni] = 1
+					if m.sel.Matches(k.c.Namespaces[ni].Labels) {
+						nsMatch[ni] = 2
+					}
 				}
-				flipBit(set, f, want)
+				want = nsMatch[ni] == 2
+			}
+			if want != m.set.has(f) {
+				if sameBits(m.set, a.nss[i].set) {
+					m.set = m.set.clone()
+				}
+				flipBit(m.set, f, want)
 			}
 		}
-		k.nsSel[key] = selMemo{m.sel, set}
 	}
 }
+
+// sameBits reports whether a and b are the same memory (not merely equal).
+func sameBits(a, b bitset) bool { return len(a) == 0 || len(b) > 0 && &a[0] == &b[0] }
 
 func flipBit(b bitset, i int, on bool) {
 	if on {
@@ -209,56 +238,154 @@ func flipBit(b bitset, i int, on bool) {
 	}
 }
 
-// unaffected reports whether policy p of a, unchanged, compiles in k
-// exactly as it did: same subjects, same workloads in every peer (so the
-// same findings), same all-destination rules.
-func (k *compiled) unaffected(a *compiled, p *cpolicy, moved, flips []int, presentSame bool) bool {
-	ni := k.nsIndex[p.p.Namespace]
+// patchPolicy returns policy p of a as compiled in k: the subject and
+// peer bits of the moved and flipped workloads re-tested against k's
+// selector sets (so p itself when none of them changed), unchanged sets
+// shared with p. It also reports whether a rule became or stopped being
+// towards every workload.
+func (k *compiled) patchPolicy(a *compiled, p *cpolicy, moved, flips []int, presentSame bool) (*cpolicy, bool) {
+	ni, ai := k.nsIndex[p.p.Namespace], a.nsIndex[p.p.Namespace]
+	subject := p.subject
+	sel := k.pods[p.subj].set
 	for _, f := range moved {
-		want := k.present.has(f) && k.nsOf[f] == ni && p.p.Subject.Matches(k.wl[f].Labels)
-		if p.subject.has(f) != want {
-			return false
+		if want := k.present.has(f) && k.nsOf[f] == ni && sel.has(f); want != subject.has(f) {
+			if sameBits(subject, p.subject) {
+				subject = subject.clone()
+			}
+			flipBit(subject, f, want)
 		}
 	}
-	ai := a.nsIndex[p.p.Namespace]
-	for _, rs := range [][]*crule{p.ingress, p.egress} {
-		for _, r := range rs {
-			for _, f := range flips {
-				if r.rule.AllPeers && a.present.has(f) != k.present.has(f) {
-					return false
+	changed := !sameBits(subject, p.subject)
+	allEg, diags := false, false
+	type patched struct {
+		peers bitset
+		all   bool
+	}
+	var rules []patched // by rule, ingress then egress; nil while none changed
+	n := len(p.ingress) + len(p.egress)
+	for i := 0; i < n; i++ {
+		r := p.rule(i)
+		peers := r.peers
+		for _, f := range flips {
+			// A peer may gain or lose its last workload while the rule's
+			// union stays the same: its finding changes.
+			for _, t := range r.terms {
+				diags = diags || a.termHas(t, ai, f) != k.termHas(t, ni, f)
+			}
+			if want := k.peerHas(r, ni, f); want != peers.has(f) {
+				if sameBits(peers, r.peers) {
+					peers = peers.clone()
 				}
-				for pi := range r.rule.Peers {
-					if a.peerMatch(&r.rule.Peers[pi], ai, f) != k.peerMatch(&r.rule.Peers[pi], ni, f) {
-						return false
-					}
-				}
+				flipBit(peers, f, want)
 			}
 		}
-	}
-	if !presentSame {
-		for _, r := range p.egress {
-			if r.all != k.isAll(r) {
-				return false
+		all := r.all
+		if r.egress && (!presentSame || !sameBits(peers, r.peers)) {
+			all = r.rule.AllPeers || peers.equal(k.present)
+		}
+		if sameBits(peers, r.peers) && all == r.all {
+			continue
+		}
+		allEg = allEg || all != r.all
+		if rules == nil {
+			rules = make([]patched, n)
+			for j := range rules {
+				rules[j] = patched{p.rule(j).peers, p.rule(j).all}
 			}
 		}
+		rules[i] = patched{peers, all}
 	}
-	return true
+	if !changed && rules == nil && !diags {
+		return p, false
+	}
+	cp := &cpolicy{p: p.p, subj: p.subj, subject: subject, subjects: p.subjects,
+		ingress: make([]*crule, len(p.ingress)), egress: make([]*crule, len(p.egress))}
+	if changed {
+		cp.subjects = make([]int32, 0, subject.count())
+		subject.each(func(i int) { cp.subjects = append(cp.subjects, int32(i)) })
+	}
+	// Every rule points at its policy: all are copied.
+	for i := 0; i < n; i++ {
+		nr := *p.rule(i)
+		nr.pol = cp
+		if rules != nil {
+			nr.peers, nr.all = rules[i].peers, rules[i].all
+		}
+		if i < len(p.ingress) {
+			cp.ingress[i] = &nr
+		} else {
+			cp.egress[i-len(p.ingress)] = &nr
+		}
+		k.rules[nr.id] = &nr
+	}
+	k.policyDiags(cp, ni)
+	return cp, allEg
 }
 
-// peerMatch reports whether peer (of a policy in namespace ni) selects
-// workload f, as compileRule's sets do, one workload at a time.
-func (k *compiled) peerMatch(peer *model.Peer, ni, f int) bool {
-	if !k.present.has(f) || peer.IPBlock != nil || !peer.MatchesWorkload(k.wl[f]) {
+// rule returns rule i of p, counting ingress rules then egress ones.
+func (p *cpolicy) rule(i int) *crule {
+	if i < len(p.ingress) {
+		return p.ingress[i]
+	}
+	return p.egress[i-len(p.ingress)]
+}
+
+// peerHas reports whether rule r (of a policy in namespace ni) has
+// workload f among its peers, as compileRule computes them.
+func (k *compiled) peerHas(r *crule, ni, f int) bool {
+	if !k.present.has(f) {
 		return false
 	}
-	if peer.NamespaceSel == nil {
-		if k.nsOf[f] != ni {
-			return false
+	if r.rule.AllPeers {
+		return true
+	}
+	for _, t := range r.terms {
+		if k.termHas(t, ni, f) {
+			return true
 		}
-	} else if !peer.NamespaceSel.Matches(k.c.Namespaces[k.nsOf[f]].Labels) {
+	}
+	return false
+}
+
+// termHas reports whether peer term t (of a policy in namespace ni)
+// selects workload f.
+func (k *compiled) termHas(t peerTerm, ni, f int) bool {
+	if !k.present.has(f) {
 		return false
 	}
-	return peer.PodSel == nil || peer.PodSel.Matches(k.wl[f].Labels)
+	switch t.kind {
+	case termIP:
+		return false
+	case termVia:
+		return !k.wl[f].HostNetwork
+	case termOwnNS:
+		return k.nsOf[f] == ni && k.pods[t.pod].set.has(f)
+	}
+	return k.nss[t.ns].set.has(f) && (t.pod < 0 || k.pods[t.pod].set.has(f))
+}
+
+// policyDiags recomputes the findings of a patched policy, as
+// compilePolicy and compileRule report them.
+func (k *compiled) policyDiags(cp *cpolicy, ni int) {
+	if cp.subject.isEmpty() {
+		cp.warnEmpty("selects no workload", k.c.Namespaces[ni])
+	}
+	for _, rs := range [][]*crule{cp.ingress, cp.egress} {
+		for _, r := range rs {
+			for pi, t := range r.terms {
+				if t.kind == termIP || t.kind == termVia {
+					continue
+				}
+				if a, b := k.termSets(t, ni); !a.intersects(b) {
+					dir := "ingress"
+					if r.egress {
+						dir = "egress"
+					}
+					cp.warnEmpty(fmt.Sprintf("%s[%d] peer %d selects no workload", dir, r.rule.Index, r.rule.WrittenPeer(pi)), nil)
+				}
+			}
+		}
+	}
 }
 
 func (k *compiled) isAll(r *crule) bool { return r.rule.AllPeers || r.peers.equal(k.present) }
