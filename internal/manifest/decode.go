@@ -49,6 +49,17 @@ type header struct {
 // object is dropped. For other kinds an unknown field is a warning and the
 // object is kept; a type error is a warning and the object is dropped.
 func Decode(doc Document) ([]Object, []diag.Diagnostic) {
+	if isKustomizationFile(doc.Source.File) {
+		return nil, nil
+	}
+	if objs, ok := decodeFast(doc); ok {
+		return objs, nil
+	}
+	return decodeYAML(doc)
+}
+
+// decodeYAML is Decode through go-yaml, for any document.
+func decodeYAML(doc Document) ([]Object, []diag.Diagnostic) {
 	d := decoder{src: doc.Source}
 	if isKustomizationFile(doc.Source.File) {
 		return nil, nil
@@ -173,40 +184,72 @@ func (d *decoder) list(n *yaml.Node, h header, items *yaml.Node) {
 	}
 }
 
+// objectText is what object needs of an object's text: the line it
+// starts on, its JSON form and the lines of its fields.
+type objectText interface {
+	// firstLine is the line of the object in the document.
+	firstLine() int
+	// toJSON returns the JSON form of the object and the work it took
+	// (see nodeToJSON), or an error at a line (0: the first line).
+	toJSON(budget int) (data []byte, work int, line int, err error)
+	// pathLine returns the line of the field at path, 0 if unknown.
+	pathLine(path string) int
+}
+
+// yamlText is an object parsed by go-yaml.
+type yamlText struct{ n *yaml.Node }
+
+func (t yamlText) firstLine() int { return t.n.Line }
+
+func (t yamlText) toJSON(budget int) ([]byte, int, int, error) {
+	data, work, err := nodeToJSON(t.n, budget)
+	if err != nil {
+		line := t.n.Line
+		var ne *nodeError
+		if errors.As(err, &ne) && ne.line > 0 {
+			line = ne.line
+		}
+		return nil, 0, line, err
+	}
+	return data, work, 0, nil
+}
+
+func (t yamlText) pathLine(p string) int { return pathLine(t.n, p) }
+
 // object decodes one object node.
 func (d *decoder) object(n *yaml.Node, h header) {
+	d.objectOf(yamlText{n}, h)
+}
+
+// objectOf decodes one object.
+func (d *decoder) objectOf(n objectText, h header) {
 	obj := Object{
 		APIVersion: h.apiVersion,
 		Kind:       h.kind,
 		Namespace:  h.namespace,
 		Name:       h.name,
-		Source:     Source{File: d.src.File, Line: d.fileLine(lineOr(h.nameLine, n.Line))},
+		Source:     Source{File: d.src.File, Line: d.fileLine(lineOr(h.nameLine, n.firstLine()))},
 	}
 	if obj.Source.Line == 0 {
 		obj.Source.Line = d.src.Line
 	}
 	objName := objectName(h)
 	if h.apiVersion == "" || h.kind == "" {
-		d.diag(diag.Warning, lineOr(h.nameLine, n.Line), objName, "object without apiVersion or kind, skipped")
+		d.diag(diag.Warning, lineOr(h.nameLine, n.firstLine()), objName, "object without apiVersion or kind, skipped")
 		return
 	}
 	info, ok := kinds[h.apiVersion+" "+h.kind]
 	if !ok {
 		if readKinds[h.kind] {
-			d.diag(diag.Warning, lineOr(h.nameLine, n.Line), objName,
+			d.diag(diag.Warning, lineOr(h.nameLine, n.firstLine()), objName,
 				fmt.Sprintf("%s %s is not read: only other apiVersions of %s are", h.apiVersion, h.kind, h.kind))
 		}
 		d.objs = append(d.objs, obj)
 		return
 	}
-	data, work, err := nodeToJSON(n, d.budget)
+	data, work, line, err := n.toJSON(d.budget)
 	d.budget -= work
 	if err != nil {
-		line := n.Line
-		var ne *nodeError
-		if errors.As(err, &ne) && ne.line > 0 {
-			line = ne.line
-		}
 		if err.Error() == errBudget.Error() {
 			d.budget = -1
 		}
@@ -220,11 +263,11 @@ func (d *decoder) object(n *yaml.Node, h header) {
 		if info.policy {
 			sev = diag.Error
 		}
-		line := lineOr(h.nameLine, n.Line)
+		line := lineOr(h.nameLine, n.firstLine())
 		msg := err.Error()
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			line = lineOr(pathLine(n, te.Field), line)
+			line = lineOr(n.pathLine(te.Field), line)
 		}
 		d.diag(sev, line, objName, strings.TrimPrefix(msg, "json: ")+"; object skipped")
 		return
@@ -233,10 +276,10 @@ func (d *decoder) object(n *yaml.Node, h header) {
 	reported := 0
 	for _, se := range strictErrs {
 		msg := se.Error()
-		line := lineOr(h.nameLine, n.Line)
+		line := lineOr(h.nameLine, n.firstLine())
 		var fe interface{ FieldPath() string }
 		if errors.As(se, &fe) {
-			line = lineOr(pathLine(n, fe.FieldPath()), line)
+			line = lineOr(n.pathLine(fe.FieldPath()), line)
 			if strings.HasPrefix(msg, "unknown field") {
 				switch {
 				case fe.FieldPath() == "status" || strings.HasPrefix(fe.FieldPath(), "status."):
@@ -267,7 +310,7 @@ func (d *decoder) object(n *yaml.Node, h header) {
 	}
 	if info.readAs != "" {
 		defaultSelector(h.apiVersion, typed)
-		d.diag(diag.Warning, lineOr(h.nameLine, n.Line), objName,
+		d.diag(diag.Warning, lineOr(h.nameLine, n.firstLine()), objName,
 			fmt.Sprintf("deprecated apiVersion %s; read as %s", h.apiVersion, info.readAs))
 	}
 	// List items may lack kind and apiVersion: fill them in.
