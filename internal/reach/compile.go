@@ -268,6 +268,7 @@ func compile(sp *Space, c *model.Cluster) (*compiled, error) {
 	for _, p := range c.Policies {
 		k.addPolicy(k.compilePolicy(p, nil))
 	}
+	k.isolation()
 	k.podIdx = labelIndex{} // only selectors of this compilation use it
 	k.resolveNamed()
 	k.index()
@@ -424,16 +425,25 @@ func (cp *cpolicy) egressOrNil() []*crule {
 	return cp.egress
 }
 
-// addPolicy appends a compiled policy, its isolation and its findings.
+// addPolicy appends a compiled policy and its findings.
 func (k *compiled) addPolicy(cp *cpolicy) {
-	if cp.p.Ingress {
-		k.ingIso.or(cp.subject)
-	}
-	if cp.p.Egress {
-		k.egIso.or(cp.subject)
-	}
 	k.policies = append(k.policies, cp)
 	k.diags = append(k.diags, cp.diags...)
+}
+
+// isolation computes which workloads policies isolate for ingress and
+// for egress.
+func (k *compiled) isolation() {
+	clear(k.ingIso)
+	clear(k.egIso)
+	for _, cp := range k.policies {
+		if cp.p.Ingress {
+			k.ingIso.or(cp.subject)
+		}
+		if cp.p.Egress {
+			k.egIso.or(cp.subject)
+		}
+	}
 }
 
 // finish derives the facts that follow from the policies.

@@ -73,20 +73,36 @@ func compileFrom(a *compiled, c *model.Cluster) (*compiled, *change, error) {
 	k.nameIDs = maps.Clone(a.nameIDs)
 	k.rules = slices.Clone(a.rules)
 	presentSame := k.present.equal(a.present)
-	type polKey struct{ ns, name string }
-	basePol := make(map[polKey]*cpolicy, len(a.policies))
-	for _, p := range a.policies {
-		basePol[polKey{p.p.Namespace, p.p.Name}] = p
-	}
 	var changedOld, changedNew, recompiled []*cpolicy
-	seen := make(map[polKey]bool, len(c.Policies))
+	// Base policies are matched by namespace and name, in order (both
+	// lists are sorted by it), with a map for the ones out of place.
+	matched := make([]bool, len(a.policies))
+	var byKey map[[2]string]int
+	j := 0
+	deps := k.changedDeps(a, moved, presentSame)
 	for _, q := range c.Policies {
-		key := polKey{q.Namespace, q.Name}
-		seen[key] = true
-		p := basePol[key]
+		var p *cpolicy
+		if j < len(a.policies) && a.policies[j].p.Name == q.Name && a.policies[j].p.Namespace == q.Namespace {
+			p, matched[j] = a.policies[j], true
+			j++
+		} else {
+			if byKey == nil {
+				byKey = make(map[[2]string]int, len(a.policies))
+				for i, p := range a.policies {
+					byKey[[2]string{p.p.Namespace, p.p.Name}] = i
+				}
+			}
+			if i, ok := byKey[[2]string{q.Namespace, q.Name}]; ok {
+				p, matched[i] = a.policies[i], true
+				j = i + 1
+			}
+		}
 		if p != nil && (p.p == q || samePolicy(p.p, q)) {
 			if p.p.Source == q.Source && nsSame[k.nsIndex[q.Namespace]] {
-				cp, allEg := k.patchPolicy(a, p, moved, flips, presentSame)
+				cp, allEg := p, false
+				if deps.touch(k, p) {
+					cp, allEg = k.patchPolicy(a, p, moved, flips, presentSame)
+				}
 				ch.allEg = ch.allEg || allEg
 				if cp != p {
 					recompiled = append(recompiled, cp)
@@ -115,11 +131,12 @@ func compileFrom(a *compiled, c *model.Cluster) (*compiled, *change, error) {
 		changedNew = append(changedNew, cp)
 		k.addPolicy(cp)
 	}
-	for _, p := range a.policies {
-		if !seen[polKey{p.p.Namespace, p.p.Name}] {
+	for i, p := range a.policies {
+		if !matched[i] {
 			changedOld = append(changedOld, p)
 		}
 	}
+	k.isolationFrom(a, moved, changedOld, changedNew)
 	for _, p := range changedOld {
 		for _, r := range append(p.ingress[:len(p.ingress):len(p.ingress)], p.egress...) {
 			k.rules[r.id] = nil
@@ -236,6 +253,93 @@ func flipBit(b bitset, i int, on bool) {
 	} else {
 		b.clear(i)
 	}
+}
+
+// deps records which selector and namespace member sets an update
+// changed, so that policies depending on none of them are reused at once.
+type deps struct {
+	pods, nss, members []bool // by index in k.pods, k.nss, k.nsMembers
+	moved, present     bool   // some workload moved; the present set changed
+}
+
+func (k *compiled) changedDeps(a *compiled, moved []int, presentSame bool) *deps {
+	d := &deps{pods: make([]bool, len(k.pods)), nss: make([]bool, len(k.nss)), members: make([]bool, len(k.nsMembers)),
+		moved: len(moved) > 0, present: !presentSame}
+	for i := range k.pods {
+		d.pods[i] = !sameBits(k.pods[i].set, a.pods[i].set)
+	}
+	for i := range k.nss {
+		d.nss[i] = !sameBits(k.nss[i].set, a.nss[i].set)
+	}
+	for i, ns := range k.c.Namespaces {
+		ai, ok := a.nsIndex[ns.Name]
+		d.members[i] = !ok || !sameBits(k.nsMembers[i], a.nsMembers[ai])
+	}
+	return d
+}
+
+// touch reports whether policy p of the base may compile differently in
+// k: some set it is made of changed, or (for its egress rules being
+// towards every workload) the present workloads did.
+func (d *deps) touch(k *compiled, p *cpolicy) bool {
+	ni := k.nsIndex[p.p.Namespace]
+	if d.pods[p.subj] || d.members[ni] {
+		return true
+	}
+	for i := 0; i < len(p.ingress)+len(p.egress); i++ {
+		r := p.rule(i)
+		if d.present && (r.rule.AllPeers || r.egress && r.all != r.peers.equal(k.present)) {
+			return true
+		}
+		for _, t := range r.terms {
+			switch t.kind {
+			case termVia:
+				if d.moved {
+					return true
+				}
+			case termOwnNS:
+				if d.pods[t.pod] {
+					return true
+				}
+			case termNS:
+				if d.nss[t.ns] || t.pod >= 0 && d.pods[t.pod] {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// isolationFrom derives k's ingress and egress isolation from a's,
+// re-testing only the workloads whose isolation the change may move: the
+// moved ones (the only ones whose membership in an unchanged policy's
+// subject can change) and the subjects of changed policies.
+func (k *compiled) isolationFrom(a *compiled, moved []int, changedOld, changedNew []*cpolicy) {
+	cand := newBitset(k.nw)
+	for _, f := range moved {
+		cand.set(f)
+	}
+	for _, ps := range [][]*cpolicy{changedOld, changedNew} {
+		for _, p := range ps {
+			cand.or(p.subject)
+		}
+	}
+	if cand.count() > 64 {
+		k.isolation()
+		return
+	}
+	k.ingIso, k.egIso = a.ingIso.clone(), a.egIso.clone()
+	cand.each(func(d int) {
+		in, eg := false, false
+		for _, p := range k.policies {
+			if p.subject.has(d) {
+				in, eg = in || p.p.Ingress, eg || p.p.Egress
+			}
+		}
+		flipBit(k.ingIso, d, in)
+		flipBit(k.egIso, d, eg)
+	})
 }
 
 // patchPolicy returns policy p of a as compiled in k: the subject and
