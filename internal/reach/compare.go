@@ -77,12 +77,21 @@ func Compare(base, head *Result) ([]Delta, error) {
 			ext = append(ext, diffExt(mc, sp, s, base.extOut[s], head.extOut[s], false)...)
 		}
 	}
-	slices.SortFunc(pairs, func(x, y pair) int {
-		if x.s != y.s {
-			return int(x.s - y.s)
-		}
-		return int(x.d - y.d)
-	})
+	// Pairs come by destination, then source: a stable counting sort by
+	// source puts them by source, then destination.
+	start := make([]int32, nw+1)
+	for _, p := range pairs {
+		start[p.s+1]++
+	}
+	for s := 0; s < nw; s++ {
+		start[s+1] += start[s]
+	}
+	sorted := make([]pair, len(pairs))
+	for _, p := range pairs {
+		sorted[start[p.s]] = p
+		start[p.s]++
+	}
+	pairs = sorted
 	sortDeltas(ext)
 	conns := make([]connset.Set, len(t.masks))
 	conns[0] = connset.None()
@@ -90,14 +99,19 @@ func Compare(base, head *Result) ([]Delta, error) {
 		conns[i] = sp.conns(t.masks[i])
 	}
 	out := make([]Delta, 0, len(pairs)+len(ext))
+	// External deltas are merged in by their printed endpoints, printed once.
+	extKeys := make([][2]string, len(ext))
+	for j := range ext {
+		extKeys[j] = [2]string{ext[j].Src.String(), ext[j].Dst.String()}
+	}
 	i := 0
 	for _, p := range pairs {
-		dl := Delta{Src: Endpoint{Workload: sp.Workloads[p.s]}, Dst: Endpoint{Workload: sp.Workloads[p.d]},
-			Before: conns[p.before], After: conns[p.after]}
-		for ; i < len(ext) && deltaLess(&ext[i], &dl); i++ {
+		src, dst := sp.Workloads[p.s], sp.Workloads[p.d]
+		for ; i < len(ext) && (extKeys[i][0] < src || extKeys[i][0] == src && extKeys[i][1] < dst); i++ {
 			out = append(out, ext[i])
 		}
-		out = append(out, dl)
+		out = append(out, Delta{Src: Endpoint{Workload: src}, Dst: Endpoint{Workload: dst},
+			Before: conns[p.before], After: conns[p.after]})
 	}
 	return append(out, ext[i:]...), nil
 }
@@ -124,6 +138,9 @@ func rowDiff(a, b Row, out bitset) bool {
 	}
 	any := false
 	orDiff := func(x, y bitset) {
+		if y != nil && sameBits(x, y) {
+			return // shared by a copy-on-write update
+		}
 		for i := range out {
 			w := x[i]
 			if y != nil {

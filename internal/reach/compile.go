@@ -48,6 +48,9 @@ type compiled struct {
 	podAddr bitset
 
 	policies []*cpolicy
+	// replaced are the policies of the base compilation (an incremental
+	// one's) that are not among policies: changed, removed or patched.
+	replaced []*cpolicy
 	rules    []*crule // by id
 	ingIso   bitset
 	egIso    bitset

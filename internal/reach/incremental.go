@@ -106,6 +106,7 @@ func compileFrom(a *compiled, c *model.Cluster) (*compiled, *change, error) {
 				ch.allEg = ch.allEg || allEg
 				if cp != p {
 					recompiled = append(recompiled, cp)
+					k.replaced = append(k.replaced, p)
 				}
 				k.addPolicy(cp)
 				continue
@@ -118,6 +119,7 @@ func compileFrom(a *compiled, c *model.Cluster) (*compiled, *change, error) {
 				}
 			}
 			recompiled = append(recompiled, cp)
+			k.replaced = append(k.replaced, p)
 			k.addPolicy(cp)
 			continue
 		}
@@ -136,6 +138,7 @@ func compileFrom(a *compiled, c *model.Cluster) (*compiled, *change, error) {
 			changedOld = append(changedOld, p)
 		}
 	}
+	k.replaced = append(k.replaced, changedOld...)
 	k.isolationFrom(a, moved, changedOld, changedNew)
 	for _, p := range changedOld {
 		for _, r := range append(p.ingress[:len(p.ingress):len(p.ingress)], p.egress...) {

@@ -2,7 +2,6 @@ package reach
 
 import (
 	"slices"
-	"sort"
 
 	"github.com/reachdiff/reachdiff/internal/model"
 )
@@ -64,11 +63,15 @@ func Update(base *Result, head *model.Cluster) (*Result, error) {
 	}
 
 	flips, moved := ch.flip.list(), ch.moved.list()
-	inCand, inBy := ingressCandidates(a, k, flips)
+	inCand, inBy := ingressCandidates(k, flips)
 	egCand, egBy := egressCandidates(a, k, moved)
 	var cols []int
 	memo := map[*Class]Row{}
 	buf := newBitset(len(sp.PortAtoms))
+	bufs, masks := make([]bitset, len(flips)), make([]bitset, len(flips))
+	for i := range bufs {
+		bufs[i] = newBitset(len(sp.PortAtoms))
+	}
 	k.present.each(func(d int) {
 		if !ch.inRows.has(d) {
 			r.extIn[d] = base.extIn[d]
@@ -81,12 +84,12 @@ func Update(base *Result, head *model.Cluster) (*Result, error) {
 			case len(row) > 0:
 				nr, ok := memo[&row[0]]
 				if !ok {
-					nr = k.patchIn(row, d, within(cols[:0], flips, inBy, d), buf)
+					nr = k.patchIn(row, d, within(cols[:0], flips, inBy, d), bufs, masks)
 					memo[&row[0]] = nr
 				}
 				r.in[d] = nr
 			default:
-				r.in[d] = k.patchIn(row, d, within(cols[:0], flips, inBy, d), buf)
+				r.in[d] = k.patchIn(row, d, within(cols[:0], flips, inBy, d), bufs, masks)
 			}
 		}
 		if !ch.egRows.has(d) && !ch.allEg {
@@ -120,24 +123,31 @@ func within(out []int, ids []int, by []bitset, d int) []int {
 // ingressCandidates returns, per flipped workload and in all, the
 // destinations whose ingress may allow it something, before or after: the
 // subjects of policies with an ingress rule that has it among its peers.
-func ingressCandidates(a, k *compiled, flips []int) (bitset, []bitset) {
+// Policies k shares with a are looked at once.
+func ingressCandidates(k *compiled, flips []int) (bitset, []bitset) {
 	all := newBitset(k.nw)
 	by := make([]bitset, len(flips))
-	for i, f := range flips {
+	for i := range flips {
 		by[i] = newBitset(k.nw)
-		for _, kk := range []*compiled{a, k} {
-			for _, p := range kk.policies {
-				if !p.p.Ingress {
-					continue
-				}
+	}
+	for _, ps := range [][]*cpolicy{k.policies, k.replaced} {
+		for _, p := range ps {
+			if !p.p.Ingress || len(p.ingress) == 0 || len(p.subjects) == 0 {
+				continue
+			}
+			for i, f := range flips {
 				for _, r := range p.ingress {
 					if r.peers.has(f) {
-						by[i].or(p.subject)
+						for _, d := range p.subjects {
+							by[i].set(int(d))
+						}
 						break
 					}
 				}
 			}
 		}
+	}
+	for i := range by {
 		all.or(by[i])
 	}
 	return all, by
@@ -194,24 +204,25 @@ func (k *compiled) inMask(f, d int, buf bitset) bitset {
 }
 
 // patchIn returns row with the columns flips recomputed for destination d,
-// or row itself when none of them moved.
-func (k *compiled) patchIn(row Row, d int, flips []int, buf bitset) Row {
+// or row itself when none of them moved. bufs and masks are scratch, at
+// least one per flip.
+func (k *compiled) patchIn(row Row, d int, flips []int, bufs, masks []bitset) Row {
 	changed := false
-	for _, f := range flips {
-		if !maskEqual(row.maskOf(f), k.inMask(f, d, buf)) {
+	for i, f := range flips {
+		masks[i] = k.inMask(f, d, bufs[i])
+		if !maskEqual(row.maskOf(f), masks[i]) {
 			changed = true
-			break
 		}
 	}
 	if !changed {
 		return row
 	}
 	// Copy on write: only classes that lose or gain a column get new peers.
-	out := make(Row, len(row), len(row)+1)
+	out := make(Row, len(row), len(row)+len(flips))
 	copy(out, row)
-	owned := make([]bool, len(row), len(row)+1)
-	for _, f := range flips {
-		m := k.inMask(f, d, buf)
+	owned := make([]bool, len(row), len(row)+len(flips))
+	for fi, f := range flips {
+		m := masks[fi]
 		for i := range out {
 			c := &out[i]
 			has := c.Peers.has(f)
@@ -246,11 +257,25 @@ func (k *compiled) patchIn(row Row, d int, flips []int, buf bitset) Row {
 			kept = append(kept, c)
 		}
 	}
-	sort.Slice(kept, func(i, j int) bool { return lessBits(kept[i].Ports, kept[j].Ports) })
 	if len(kept) == 0 {
 		return nil
 	}
+	if !slices.IsSortedFunc(kept, func(x, y Class) int { return cmpBits(x.Ports, y.Ports) }) {
+		slices.SortFunc(kept, func(x, y Class) int { return cmpBits(x.Ports, y.Ports) })
+	}
 	return kept
+}
+
+func cmpBits(a, b bitset) int {
+	for i := range a {
+		if a[i] != b[i] {
+			if a[i] < b[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
 }
 
 // egEntry returns into buf what egress-isolated source s's rules allow
@@ -277,42 +302,56 @@ func (k *compiled) egEntry(s, d int, buf bitset) bitset {
 	return buf
 }
 
-// patchEg returns row with the entries of sources cols (sorted) recomputed for destination d, or row itself when none moved.
+// patchEg returns row with the entries of sources cols (sorted)
+// recomputed for destination d, or row itself when none moved.
 func (k *compiled) patchEg(row *egRow, d int, cols []int, buf bitset) *egRow {
-	changed := false
+	n := row.len()
+	var rs, ri []uint32
+	if row != nil {
+		rs, ri = row.srcs, row.idx
+	}
+	var out *egRow
+	i := 0 // entries of row before i are in out (once out exists)
 	for _, s := range cols {
-		if !maskEqual(row.find(s), k.egEntry(s, d, buf)) {
-			changed = true
-			break
+		at, found := slices.BinarySearch(rs[i:], uint32(s))
+		at += i
+		var old bitset
+		if found {
+			old = row.mask(at)
+		}
+		m := k.egEntry(s, d, buf)
+		if out == nil {
+			if maskEqual(old, m) {
+				continue
+			}
+			// First difference: copy what comes before; old entries keep
+			// their mask indices, new masks are appended.
+			out = &egRow{masks: slices.Clip(slices.Clone(row.masksOrNil())),
+				srcs: make([]uint32, 0, n+len(cols)), idx: make([]uint32, 0, n+len(cols))}
+			i = 0
+		}
+		out.srcs = append(out.srcs, rs[i:at]...)
+		out.idx = append(out.idx, ri[i:at]...)
+		i = at
+		if found {
+			i++
+		}
+		if m != nil {
+			x := slices.IndexFunc(out.masks, m.equal)
+			if x < 0 {
+				x = len(out.masks)
+				out.masks = append(out.masks, m.clone())
+			}
+			out.srcs = append(out.srcs, uint32(s))
+			out.idx = append(out.idx, uint32(x))
 		}
 	}
-	if !changed {
+	if out == nil {
 		return row
 	}
-	// Old entries keep their mask indices; new masks are appended.
-	out := &egRow{masks: slices.Clip(slices.Clone(row.masksOrNil()))}
-	j := 0
-	n := row.len()
-	for i := 0; i < n || j < len(cols); {
-		if j < len(cols) && (i == n || cols[j] <= int(row.srcs[i])) {
-			if m := k.egEntry(cols[j], d, buf); m != nil {
-				x := slices.IndexFunc(out.masks, m.equal)
-				if x < 0 {
-					x = len(out.masks)
-					out.masks = append(out.masks, m.clone())
-				}
-				out.srcs = append(out.srcs, uint32(cols[j]))
-				out.idx = append(out.idx, uint32(x))
-			}
-			if i < n && cols[j] == int(row.srcs[i]) {
-				i++
-			}
-			j++
-			continue
-		}
-		out.srcs = append(out.srcs, row.srcs[i])
-		out.idx = append(out.idx, row.idx[i])
-		i++
+	if i < n {
+		out.srcs = append(out.srcs, rs[i:]...)
+		out.idx = append(out.idx, ri[i:]...)
 	}
 	if len(out.srcs) == 0 {
 		return nil
