@@ -1,8 +1,9 @@
 package manifest
 
 import (
-	"crypto/sha256"
+	"bytes"
 	"encoding/binary"
+	"hash/maphash"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -11,17 +12,23 @@ import (
 )
 
 // Decoder decodes documents in parallel and remembers the results, keyed by
-// a hash of each document's source and text, so that decoding the head
-// revision after the base decodes again only the documents that changed.
+// each document's source and text, so that decoding the head revision
+// after the base decodes again only the documents that changed.
 // Objects from the cache are shared between calls: callers must not modify
 // their Typed values. A Decoder is safe for concurrent use; its cache grows
 // with the distinct documents it has seen, so use one per run.
 type Decoder struct {
+	seed  maphash.Seed
 	mu    sync.Mutex
-	cache map[docKey]decoded
+	cache map[uint64][]cached // by hash of source and text
 }
 
-type docKey [sha256.Size]byte
+// cached is a decoded document; the document is kept to compare with (a
+// hash match alone is not proof).
+type cached struct {
+	doc Document
+	decoded
+}
 
 type decoded struct {
 	objs  []Object
@@ -30,21 +37,30 @@ type decoded struct {
 
 // NewDecoder returns a Decoder with an empty cache.
 func NewDecoder() *Decoder {
-	return &Decoder{cache: map[docKey]decoded{}}
+	return &Decoder{seed: maphash.MakeSeed(), cache: map[uint64][]cached{}}
 }
 
-func keyOf(doc Document) docKey {
-	h := sha256.New()
-	var n [8]byte
-	binary.LittleEndian.PutUint64(n[:], uint64(len(doc.Source.File)))
-	h.Write(n[:])
-	h.Write([]byte(doc.Source.File))
-	binary.LittleEndian.PutUint64(n[:], uint64(doc.Source.Line))
+func (d *Decoder) hash(doc Document) uint64 {
+	var h maphash.Hash
+	h.SetSeed(d.seed)
+	h.WriteString(doc.Source.File)
+	var n [9]byte // a separator, then the line
+	binary.LittleEndian.PutUint64(n[1:], uint64(doc.Source.Line))
 	h.Write(n[:])
 	h.Write(doc.Data)
-	var k docKey
-	h.Sum(k[:0])
-	return k
+	return h.Sum64()
+}
+
+// lookup returns the cached decoding of doc, if any.
+func (d *Decoder) lookup(k uint64, doc Document) (decoded, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range d.cache[k] {
+		if c.doc.Source == doc.Source && bytes.Equal(c.doc.Data, doc.Data) {
+			return c.decoded, true
+		}
+	}
+	return decoded{}, false
 }
 
 // DecodeAll decodes docs with Decode on GOMAXPROCS workers and returns the
@@ -52,22 +68,31 @@ func keyOf(doc Document) docKey {
 func (d *Decoder) DecodeAll(docs []Document) ([]Object, []diag.Diagnostic) {
 	results := make([]decoded, len(docs))
 	parallel(len(docs), func(i int) {
-		k := keyOf(docs[i])
-		d.mu.Lock()
-		r, ok := d.cache[k]
-		d.mu.Unlock()
+		k := d.hash(docs[i])
+		r, ok := d.lookup(k, docs[i])
 		if !ok {
 			r.objs, r.diags = Decode(docs[i])
 			d.mu.Lock()
-			d.cache[k] = r
+			d.cache[k] = append(d.cache[k], cached{docs[i], r})
 			d.mu.Unlock()
 		}
 		results[i] = r
 	})
+	nObjs, nDiags := 0, 0
+	for _, r := range results {
+		nObjs += len(r.objs)
+		nDiags += len(r.diags)
+	}
 	var (
 		objs  []Object
 		diags []diag.Diagnostic
 	)
+	if nObjs > 0 {
+		objs = make([]Object, 0, nObjs)
+	}
+	if nDiags > 0 {
+		diags = make([]diag.Diagnostic, 0, nDiags)
+	}
 	for _, r := range results {
 		objs = append(objs, r.objs...)
 		diags = append(diags, r.diags...)

@@ -15,38 +15,28 @@ import (
 // every object and the diagnostics (and their lines) come from one place.
 // FuzzFastDecode checks the agreement.
 
-// fnode is a node of the subset: a mapping, a sequence or a scalar.
-type fnode struct {
-	kind  byte // 'm' mapping, 's' sequence, 'v' scalar
-	tag   byte // scalars: 's' string, 'i' integer, 'b' boolean, 'n' null
-	line  int  // in the document, 1-based
-	value string
-	keys  []fkey  // mapping keys
-	items []fnode // sequence items, or the values of keys
-}
-
-// fkey is a mapping key and its line.
-type fkey struct {
-	name string
-	line int
-}
-
 // fline is a line holding content: its indentation, its text (without the
 // indentation and trailing spaces) and its number in the document.
 type fline struct {
 	indent int
-	text   string
 	num    int
+	text   []byte
 }
 
 // maxFastDepth bounds the nesting the fast path follows; deeper documents
 // take the go-yaml path, which reports MaxDepth.
 const maxFastDepth = MaxDepth / 2
 
+// fparser reads the lines of a document and writes its JSON form to buf
+// as it goes, noting the object's header on the way.
 type fparser struct {
 	lines []fline
 	pos   int
 	depth int
+	buf   []byte
+
+	h        header
+	hasItems bool // the root mapping has "items"
 }
 
 // decodeFast decodes doc if it is one object in the subset and decodes
@@ -57,20 +47,19 @@ func decodeFast(doc Document) (objs []Object, ok bool) {
 	if !ok || len(lines) == 0 {
 		return nil, false
 	}
-	p := fparser{lines: lines}
-	root, ok := p.node()
-	if !ok || p.pos != len(p.lines) || root.kind != 'm' {
+	p := fparser{lines: lines, buf: make([]byte, 0, len(doc.Data)+len(doc.Data)/4)}
+	if l := p.lines[0]; isSeqEntry(l.text) || !p.mapping(l.indent, 0) || p.pos != len(p.lines) {
 		return nil, false
 	}
-	h := root.header()
+	h := p.h
 	if h.apiVersion == "" && h.kind == "" || isKustomizeKind(h) {
 		return nil, false
 	}
-	if strings.HasSuffix(h.kind, "List") && root.field("items") != nil {
+	if strings.HasSuffix(h.kind, "List") && p.hasItems {
 		return nil, false
 	}
 	d := decoder{src: doc.Source, budget: 4*len(doc.Data) + 1<<16}
-	d.objectOf(fastText{&root}, h)
+	d.objectOf(fastText{line: lines[0].num, json: p.buf}, h)
 	if len(d.diags) > 0 {
 		return nil, false
 	}
@@ -100,22 +89,20 @@ func fastLines(data []byte) ([]fline, bool) {
 		for end > indent && line[end-1] == ' ' {
 			end--
 		}
-		text := line[indent:end]
-		if len(text) == 0 || text[0] == '#' {
-			// Blank or a comment: "#" is printable ASCII, other bytes of
-			// the comment are not checked by go-yaml either.
-			if !printable(text) {
-				return nil, false
-			}
-			continue
+		text := line[indent:end:end]
+		if !printable(text) {
+			return nil, false
 		}
-		if !printable(text) || bytes.IndexByte(text, '#') >= 0 {
+		if len(text) == 0 || text[0] == '#' {
+			continue // blank, or a comment
+		}
+		if bytes.IndexByte(text, '#') >= 0 {
 			return nil, false
 		}
 		if indent == 0 && (bytes.HasPrefix(text, []byte("---")) || bytes.HasPrefix(text, []byte("...")) || text[0] == '%') {
 			return nil, false
 		}
-		lines = append(lines, fline{indent: indent, text: string(text), num: num})
+		lines = append(lines, fline{indent: indent, num: num, text: text})
 	}
 	return lines, true
 }
@@ -130,120 +117,157 @@ func printable(s []byte) bool {
 	return true
 }
 
-// node reads the block node starting at the current line.
-func (p *fparser) node() (fnode, bool) {
+func isSeqEntry(text []byte) bool {
+	return len(text) > 0 && text[0] == '-' && (len(text) == 1 || text[1] == ' ')
+}
+
+// node reads the block node starting at the current line; level is 0 for
+// the root, 1 for the root's values, 2 below.
+func (p *fparser) node(level int) bool {
 	l := p.lines[p.pos]
 	if isSeqEntry(l.text) {
 		return p.sequence(l.indent)
 	}
-	return p.mapping(l.indent)
+	return p.mapping(l.indent, level)
 }
 
-func isSeqEntry(text string) bool {
-	return text == "-" || strings.HasPrefix(text, "- ")
-}
-
-// mapping reads the block mapping whose keys are indented by ind.
-func (p *fparser) mapping(ind int) (fnode, bool) {
+// mapping reads the block mapping whose keys are indented by ind. At
+// level 0 (the root) and 1 (metadata) it notes the header's fields.
+func (p *fparser) mapping(ind, level int) bool {
 	if p.depth++; p.depth > maxFastDepth {
-		return fnode{}, false
+		return false
 	}
 	defer func() { p.depth-- }()
-	n := fnode{kind: 'm', line: p.lines[p.pos].num}
+	p.buf = append(p.buf, '{')
+	first := true
 	for p.pos < len(p.lines) && p.lines[p.pos].indent == ind {
 		l := p.lines[p.pos]
 		key, rest, ok := splitKey(l.text)
 		if !ok {
-			return fnode{}, false
+			return false
 		}
 		p.pos++
-		var v fnode
-		if rest == "" {
-			v, ok = p.child(ind, l.num, true)
-		} else {
-			v, ok = fastScalar(rest, l.num)
+		if !first {
+			p.buf = append(p.buf, ',')
 		}
+		first = false
+		p.buf = appendJSONBytes(p.buf, key)
+		p.buf = append(p.buf, ':')
+		// The header, as readHeader reads it: the last key of a name wins.
+		var dst *string
+		childLevel := 2
+		switch {
+		case level == 0 && string(key) == "apiVersion":
+			dst = &p.h.apiVersion
+		case level == 0 && string(key) == "kind":
+			dst = &p.h.kind
+		case level == 0 && string(key) == "items":
+			p.hasItems = true
+		case level == 0 && string(key) == "metadata":
+			p.h.name, p.h.namespace, p.h.nameLine = "", "", 0
+			childLevel = 1
+		case level == 1 && string(key) == "namespace":
+			dst = &p.h.namespace
+		case level == 1 && string(key) == "name":
+			dst = &p.h.name
+			p.h.nameLine = l.num
+		}
+		if rest == nil {
+			if !p.child(ind, true, childLevel) {
+				return false
+			}
+			if dst != nil {
+				*dst = "" // null, or not a scalar
+			}
+			continue
+		}
+		v, ok := p.scalar(rest)
 		if !ok {
-			return fnode{}, false
+			return false
 		}
-		n.keys = append(n.keys, fkey{key, l.num})
-		n.items = append(n.items, v)
+		if dst != nil {
+			*dst = v
+		}
 	}
-	if p.pos < len(p.lines) && p.lines[p.pos].indent > ind {
-		return fnode{}, false // a continuation line, or bad indentation
-	}
-	return n, true
+	p.buf = append(p.buf, '}')
+	return p.pos == len(p.lines) || p.lines[p.pos].indent <= ind // else a continuation line, or bad indentation
 }
 
 // child reads the value of a key (or sequence entry) at indentation ind
 // with nothing after the ":" (or "-"): a block node indented further, a
 // sequence at the key's own indentation (for a key), or null.
-func (p *fparser) child(ind, line int, isKey bool) (fnode, bool) {
+func (p *fparser) child(ind int, isKey bool, level int) bool {
 	if p.pos < len(p.lines) {
 		next := p.lines[p.pos]
 		if next.indent > ind || isKey && next.indent == ind && isSeqEntry(next.text) {
-			return p.node()
+			return p.node(level)
 		}
 	}
-	return fnode{kind: 'v', tag: 'n', line: line}, true
+	p.buf = append(p.buf, "null"...)
+	return true
 }
 
 // sequence reads the block sequence whose entries are indented by ind.
-func (p *fparser) sequence(ind int) (fnode, bool) {
+func (p *fparser) sequence(ind int) bool {
 	if p.depth++; p.depth > maxFastDepth {
-		return fnode{}, false
+		return false
 	}
 	defer func() { p.depth-- }()
-	n := fnode{kind: 's', line: p.lines[p.pos].num}
+	p.buf = append(p.buf, '[')
+	first := true
 	for p.pos < len(p.lines) && p.lines[p.pos].indent == ind && isSeqEntry(p.lines[p.pos].text) {
 		l := p.lines[p.pos]
-		rest := strings.TrimLeft(l.text[1:], " ")
-		var (
-			v  fnode
-			ok bool
-		)
+		if !first {
+			p.buf = append(p.buf, ',')
+		}
+		first = false
+		rest := bytes.TrimLeft(l.text[1:], " ")
 		switch {
-		case rest == "":
+		case len(rest) == 0:
 			p.pos++
-			v, ok = p.child(ind, l.num, false)
+			if !p.child(ind, false, 2) {
+				return false
+			}
 		case isSeqEntry(rest):
-			return fnode{}, false // "- - x"
+			return false // "- - x"
 		default:
 			if _, _, isMap := splitKey(rest); isMap {
 				// "- key: value" starts a mapping indented to its key.
 				col := ind + len(l.text) - len(rest)
-				p.lines[p.pos] = fline{indent: col, text: rest, num: l.num}
-				v, ok = p.mapping(col)
+				p.lines[p.pos] = fline{indent: col, num: l.num, text: rest}
+				if !p.mapping(col, 2) {
+					return false
+				}
 			} else {
 				p.pos++
-				v, ok = fastScalar(rest, l.num)
+				if _, ok := p.scalar(rest); !ok {
+					return false
+				}
 			}
 		}
-		if !ok {
-			return fnode{}, false
-		}
-		n.items = append(n.items, v)
 	}
-	if p.pos < len(p.lines) && p.lines[p.pos].indent > ind {
-		return fnode{}, false
-	}
-	return n, true
+	p.buf = append(p.buf, ']')
+	return p.pos == len(p.lines) || p.lines[p.pos].indent <= ind
 }
 
-// splitKey splits "key: rest" or "key:"; ok is false unless the key is a
-// plain run of letters, digits, ".", "_", "/" and "-" (not first).
-func splitKey(text string) (key, rest string, ok bool) {
+// splitKey splits "key: rest" or "key:" (rest is then nil); ok is false
+// unless the key is a plain run of letters, digits, ".", "_", "/" and "-"
+// (not first).
+func splitKey(text []byte) (key, rest []byte, ok bool) {
 	i := 0
 	for i < len(text) && isKeyByte(text[i]) {
 		i++
 	}
 	if i == 0 || text[0] == '-' || i == len(text) || text[i] != ':' {
-		return "", "", false
+		return nil, nil, false
 	}
-	if i+1 < len(text) && text[i+1] != ' ' {
-		return "", "", false
+	if i+1 == len(text) {
+		return text[:i], nil, true
 	}
-	return text[:i], strings.TrimLeft(text[i+1:], " "), true
+	if text[i+1] != ' ' {
+		return nil, nil, false
+	}
+	return text[:i], bytes.TrimLeft(text[i+1:], " "), true
 }
 
 func isKeyByte(c byte) bool {
@@ -251,143 +275,86 @@ func isKeyByte(c byte) bool {
 		c == '.' || c == '_' || c == '/' || c == '-'
 }
 
-// fastScalar reads a one-line value: an empty flow mapping or sequence, a
+// scalar writes a one-line value: an empty flow mapping or sequence, a
 // quoted string without escapes, or a plain scalar that go-yaml resolves
 // as this does (strings starting with a letter, "/" or "_"; true, false
 // and null in their three spellings; decimal integers without leading
-// zeros). ok is false for anything else.
-func fastScalar(s string, line int) (fnode, bool) {
-	switch s {
-	case "{}":
-		return fnode{kind: 'm', line: line}, true
-	case "[]":
-		return fnode{kind: 's', line: line}, true
+// zeros). It returns the value as readHeader's scalar would ("" for null
+// and collections); ok is false for anything else.
+func (p *fparser) scalar(s []byte) (value string, ok bool) {
+	switch string(s) {
+	case "{}", "[]":
+		p.buf = append(p.buf, s...)
+		return "", true
 	}
-	v := fnode{kind: 'v', tag: 's', line: line, value: s}
 	switch c := s[0]; {
 	case c == '"' || c == '\'':
-		if len(s) < 2 || s[len(s)-1] != c || strings.ContainsAny(s[1:len(s)-1], "\"'\\") {
-			return fnode{}, false
+		if len(s) < 2 || s[len(s)-1] != c || bytes.ContainsAny(s[1:len(s)-1], "\"'\\") {
+			return "", false
 		}
-		v.value = s[1 : len(s)-1]
-		return v, true
+		p.buf = appendJSONBytes(p.buf, s[1:len(s)-1])
+		return string(s[1 : len(s)-1]), true
 	case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '/' || c == '_':
-		if strings.Contains(s, ": ") || s[len(s)-1] == ':' {
-			return fnode{}, false
+		if bytes.Contains(s, []byte(": ")) || s[len(s)-1] == ':' {
+			return "", false
 		}
-		switch s {
-		case "true", "True", "TRUE", "false", "False", "FALSE":
-			v.tag = 'b'
+		switch string(s) {
+		case "true", "True", "TRUE":
+			p.buf = append(p.buf, "true"...)
+		case "false", "False", "FALSE":
+			p.buf = append(p.buf, "false"...)
 		case "null", "Null", "NULL":
-			v.tag = 'n'
+			p.buf = append(p.buf, "null"...)
+			return "", true
+		default:
+			p.buf = appendJSONBytes(p.buf, s)
 		}
-		return v, true
+		return string(s), true
 	case '0' <= c && c <= '9' || c == '-':
-		digits := strings.TrimPrefix(s, "-")
-		if digits == "" || digits[0] == '0' && len(digits) > 1 {
-			return fnode{}, false
+		digits := bytes.TrimPrefix(s, []byte("-"))
+		if len(digits) == 0 || digits[0] == '0' && len(digits) > 1 {
+			return "", false
 		}
-		for i := 0; i < len(digits); i++ {
-			if digits[i] < '0' || digits[i] > '9' {
-				return fnode{}, false
+		for _, d := range digits {
+			if d < '0' || d > '9' {
+				return "", false
 			}
 		}
-		if _, err := strconv.ParseInt(s, 10, 64); err != nil {
-			return fnode{}, false
+		i, err := strconv.ParseInt(string(s), 10, 64)
+		if err != nil {
+			return "", false
 		}
-		v.tag = 'i'
-		return v, true
+		p.buf = strconv.AppendInt(p.buf, i, 10)
+		return string(s), true
 	}
-	return fnode{}, false
+	return "", false
 }
 
-// field returns the value of key in mapping n (the last one, as field
-// does), nil if absent.
-func (n *fnode) field(key string) *fnode {
-	if n == nil || n.kind != 'm' {
-		return nil
+// appendJSONBytes appends s, which is printable ASCII, as a JSON string.
+func appendJSONBytes(buf []byte, s []byte) []byte {
+	if bytes.ContainsAny(s, "\"\\") {
+		return appendJSONString(buf, string(s))
 	}
-	var found *fnode
-	for i, k := range n.keys {
-		if k.name == key {
-			found = &n.items[i]
-		}
-	}
-	return found
-}
-
-// str is scalar's counterpart: the text of a non-null scalar, else "".
-func (n *fnode) str() string {
-	if n == nil || n.kind != 'v' || n.tag == 'n' {
-		return ""
-	}
-	return n.value
-}
-
-// header is readHeader's counterpart.
-func (n *fnode) header() header {
-	h := header{apiVersion: n.field("apiVersion").str(), kind: n.field("kind").str()}
-	if md := n.field("metadata"); md != nil && md.kind == 'm' {
-		h.namespace = md.field("namespace").str()
-		h.name = md.field("name").str()
-		for _, k := range md.keys {
-			if k.name == "name" {
-				h.nameLine = k.line
-			}
-		}
-	}
-	return h
+	buf = append(buf, '"')
+	buf = append(buf, s...)
+	return append(buf, '"')
 }
 
 // fastText is an object read by the fast path.
-type fastText struct{ n *fnode }
+type fastText struct {
+	line int
+	json []byte
+}
 
-func (t fastText) firstLine() int { return t.n.line }
+func (t fastText) firstLine() int { return t.line }
 
 func (t fastText) toJSON(budget int) ([]byte, int, int, error) {
-	buf := t.n.appendJSON(make([]byte, 0, 1024))
-	if len(buf) > budget {
+	if len(t.json) > budget {
 		return nil, 0, 0, errBudget
 	}
-	return buf, len(buf), 0, nil
+	return t.json, len(t.json), 0, nil
 }
 
 // pathLine is not needed: a document that gives a diagnostic is decoded
 // again by the go-yaml path, which locates it.
 func (t fastText) pathLine(string) int { return 0 }
-
-// appendJSON appends the JSON form of n, as nodeToJSON writes it.
-func (n *fnode) appendJSON(buf []byte) []byte {
-	switch n.kind {
-	case 'm':
-		buf = append(buf, '{')
-		for i, k := range n.keys {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = appendJSONString(buf, k.name)
-			buf = append(buf, ':')
-			buf = n.items[i].appendJSON(buf)
-		}
-		return append(buf, '}')
-	case 's':
-		buf = append(buf, '[')
-		for i := range n.items {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = n.items[i].appendJSON(buf)
-		}
-		return append(buf, ']')
-	}
-	switch n.tag {
-	case 'n':
-		return append(buf, "null"...)
-	case 'b':
-		return strconv.AppendBool(buf, n.value[0] == 't' || n.value[0] == 'T')
-	case 'i':
-		i, _ := strconv.ParseInt(n.value, 10, 64) // checked by scalar
-		return strconv.AppendInt(buf, i, 10)
-	}
-	return appendJSONString(buf, n.value)
-}
