@@ -64,8 +64,15 @@ func subprocessors(inv Inventories, r *OverlayResult) *report.Subprocessors {
 		base = inv.Base.ClassifyWithDomains(TieredReach(r.BaseTiered))
 		head = inv.Head.ClassifyWithDomains(TieredReach(r.HeadTiered))
 	} else {
-		base = inv.Base.Classify(ExternalReach(r.BaseResult))
+		// Listing a side's external reach walks every workload: do the
+		// two sides at once. Both only read their results and inventories.
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			base = inv.Base.Classify(ExternalReach(r.BaseResult))
+		}()
 		head = inv.Head.Classify(ExternalReach(r.HeadResult))
+		<-done
 	}
 	rd := inventory.DiffReach(base, head)
 	agents := inv.Head.Agents(AgentWorkloads(r.Head), inventory.DefaultCatalogue())
