@@ -49,24 +49,31 @@ func Compare(base, head *Result) ([]Delta, error) {
 		if !base.k.present.has(d) && !head.k.present.has(d) {
 			continue
 		}
+		eval := func(s int) {
+			ma, mb := base.pairMask(s, d, ba), head.pairMask(s, d, bb)
+			if !maskEqual(ma, mb) {
+				pairs = append(pairs, pair{int32(s), int32(d), t.intern(ma), t.intern(mb)})
+			}
+		}
 		marked := rowDiff(base.in[d], head.in[d], srcs)
 		marked = egDiff(base.eg[d], head.eg[d], srcs) || marked
-		for _, s := range global {
-			srcs.set(s)
-			marked = true
-		}
 		if marked {
+			for _, s := range global {
+				srcs.clear(s) // looked at below
+			}
 			for wi, word := range srcs {
 				srcs[wi] = 0
 				for word != 0 {
 					s := wi<<6 | bits.TrailingZeros64(word)
 					word &= word - 1
-					ma, mb := base.pairMask(s, d, ba), head.pairMask(s, d, bb)
-					if !maskEqual(ma, mb) {
-						pairs = append(pairs, pair{int32(s), int32(d), t.intern(ma), t.intern(mb)})
-					}
+					eval(s)
 				}
 			}
+		}
+		// Within a destination the order of sources does not matter: pairs
+		// are sorted by source below, stably.
+		for _, s := range global {
+			eval(s)
 		}
 		if !equalRows(base.extIn[d], head.extIn[d]) {
 			ext = append(ext, diffExt(mc, sp, d, base.extIn[d], head.extIn[d], true)...)

@@ -147,6 +147,8 @@ type crule struct {
 	named  []int      // ids of (name, protocol) pairs of named ports
 	all    bool       // egress rule towards every workload (peers == present)
 	terms  []peerTerm // by peer of rule.Peers: the selector sets it is made of
+	empty  []bool     // by peer: a workload peer that selects no workload (a finding)
+	npeers int        // peers.count()
 }
 
 // peerTerm is how one peer of a rule selects workloads: the intersection
@@ -292,7 +294,6 @@ func layout(sp *Space, c *model.Cluster, a *compiled) (*compiled, error) {
 		nsOf:     make([]int, nw),
 		ids:      make([]int32, len(c.Workloads)),
 		widx:     make([]int32, nw),
-		nsIdx:    newLabelIndex(len(c.Namespaces)),
 		nsIndex:  make(map[string]int, len(c.Namespaces)),
 		podSel:   map[string]int32{},
 		nsSel:    map[string]int32{},
@@ -307,7 +308,6 @@ func layout(sp *Space, c *model.Cluster, a *compiled) (*compiled, error) {
 	k.nsMembers = make([]bitset, len(c.Namespaces))
 	for i, ns := range c.Namespaces {
 		k.nsIndex[ns.Name] = i
-		k.nsIdx.add(i, ns.Labels)
 	}
 	var fromA []int // by a's namespace index: k's, or -1
 	if a != nil {
@@ -509,6 +509,12 @@ func (k *compiled) podsInNamespaces(s model.Selector) int32 {
 	if i, ok := k.nsSel[key]; ok {
 		return i
 	}
+	if k.nsIdx.byPair == nil { // built on first use
+		k.nsIdx = newLabelIndex(len(k.c.Namespaces))
+		for i, ns := range k.c.Namespaces {
+			k.nsIdx.add(i, ns.Labels)
+		}
+	}
 	nss := k.nsIdx.match(s, k.allNS)
 	b := newBitset(k.nw)
 	nss.each(func(ni int) { b.or(k.nsMembers[ni]) })
@@ -562,6 +568,7 @@ func (k *compiled) compileRule(cp *cpolicy, r *model.Rule, ni int, egress bool, 
 		cr.ext.copyFrom(k.allExt)
 	}
 	cr.terms = make([]peerTerm, len(r.Peers))
+	cr.empty = make([]bool, len(r.Peers))
 	for pi := range r.Peers {
 		peer := &r.Peers[pi]
 		t := k.term(peer)
@@ -586,6 +593,7 @@ func (k *compiled) compileRule(cp *cpolicy, r *model.Rule, ni int, egress bool, 
 			empty = empty && x == 0
 		}
 		if empty && !peer.ViaIPBlock {
+			cr.empty[pi] = true
 			dir := "ingress"
 			if egress {
 				dir = "egress"
@@ -593,6 +601,7 @@ func (k *compiled) compileRule(cp *cpolicy, r *model.Rule, ni int, egress bool, 
 			cp.warnEmpty(fmt.Sprintf("%s[%d] peer %d selects no workload", dir, r.Index, r.WrittenPeer(pi)), nil)
 		}
 	}
+	cr.npeers = cr.peers.count()
 	cr.ports = newBitset(len(k.sp.PortAtoms))
 	if r.AllPorts {
 		cr.ports.copyFrom(k.sp.allPorts)

@@ -261,13 +261,18 @@ func flipBit(b bitset, i int, on bool) {
 // deps records which selector and namespace member sets an update
 // changed, so that policies depending on none of them are reused at once.
 type deps struct {
-	pods, nss, members []bool // by index in k.pods, k.nss, k.nsMembers
-	moved, present     bool   // some workload moved; the present set changed
+	pods, nss []bool // by index in k.pods, k.nss
+	// movedIn, by namespace index in k: a workload of the namespace (on
+	// either side) moved, or its members changed. A set of pods of one
+	// namespace can change only then.
+	movedIn        []bool
+	moved, present bool // some workload moved; the present set changed
+	npresent       int  // k.present.count()
 }
 
 func (k *compiled) changedDeps(a *compiled, moved []int, presentSame bool) *deps {
-	d := &deps{pods: make([]bool, len(k.pods)), nss: make([]bool, len(k.nss)), members: make([]bool, len(k.nsMembers)),
-		moved: len(moved) > 0, present: !presentSame}
+	d := &deps{pods: make([]bool, len(k.pods)), nss: make([]bool, len(k.nss)), movedIn: make([]bool, len(k.nsMembers)),
+		moved: len(moved) > 0, present: !presentSame, npresent: k.present.count()}
 	for i := range k.pods {
 		d.pods[i] = !sameBits(k.pods[i].set, a.pods[i].set)
 	}
@@ -276,7 +281,17 @@ func (k *compiled) changedDeps(a *compiled, moved []int, presentSame bool) *deps
 	}
 	for i, ns := range k.c.Namespaces {
 		ai, ok := a.nsIndex[ns.Name]
-		d.members[i] = !ok || !sameBits(k.nsMembers[i], a.nsMembers[ai])
+		d.movedIn[i] = !ok || !sameBits(k.nsMembers[i], a.nsMembers[ai])
+	}
+	for _, f := range moved {
+		if ni := k.nsOf[f]; ni >= 0 {
+			d.movedIn[ni] = true
+		}
+		if ai := a.nsOf[f]; ai >= 0 {
+			if ni, ok := k.nsIndex[a.c.Namespaces[ai].Name]; ok {
+				d.movedIn[ni] = true
+			}
+		}
 	}
 	return d
 }
@@ -286,22 +301,20 @@ func (k *compiled) changedDeps(a *compiled, moved []int, presentSame bool) *deps
 // towards every workload) the present workloads did.
 func (d *deps) touch(k *compiled, p *cpolicy) bool {
 	ni := k.nsIndex[p.p.Namespace]
-	if d.pods[p.subj] || d.members[ni] {
-		return true
+	if d.movedIn[ni] {
+		return true // subject and same-namespace peers
 	}
 	for i := 0; i < len(p.ingress)+len(p.egress); i++ {
 		r := p.rule(i)
-		if d.present && (r.rule.AllPeers || r.egress && r.all != r.peers.equal(k.present)) {
+		// Peers of a rule no set of which changed are present workloads:
+		// they are all of them when they are as many.
+		if d.present && (r.rule.AllPeers || r.egress && r.all != (r.npeers == d.npresent)) {
 			return true
 		}
 		for _, t := range r.terms {
 			switch t.kind {
 			case termVia:
 				if d.moved {
-					return true
-				}
-			case termOwnNS:
-				if d.pods[t.pod] {
 					return true
 				}
 			case termNS:
@@ -365,42 +378,61 @@ func (k *compiled) patchPolicy(a *compiled, p *cpolicy, moved, flips []int, pres
 	changed := !sameBits(subject, p.subject)
 	allEg, diags := false, false
 	type patched struct {
-		peers bitset
-		all   bool
+		peers  bitset
+		all    bool
+		npeers int
+		empty  []bool
 	}
 	var rules []patched // by rule, ingress then egress; nil while none changed
 	n := len(p.ingress) + len(p.egress)
 	for i := 0; i < n; i++ {
 		r := p.rule(i)
-		peers := r.peers
+		peers, npeers := r.peers, r.npeers
+		empty := r.empty
 		for _, f := range flips {
 			// A peer may gain or lose its last workload while the rule's
 			// union stays the same: its finding changes.
-			for _, t := range r.terms {
-				diags = diags || a.termHas(t, ai, f) != k.termHas(t, ni, f)
+			for j, t := range r.terms {
+				was, is := a.termHas(t, ai, f), k.termHas(t, ni, f)
+				if was == is || t.kind == termVia {
+					continue
+				}
+				now := !is && !k.termAny(t, ni) // is: not empty now
+				if now != empty[j] {
+					if &empty[0] == &r.empty[0] {
+						empty = slices.Clone(empty)
+					}
+					empty[j], diags = now, true
+				}
 			}
 			if want := k.peerHas(r, ni, f); want != peers.has(f) {
 				if sameBits(peers, r.peers) {
 					peers = peers.clone()
 				}
 				flipBit(peers, f, want)
+				if want {
+					npeers++
+				} else {
+					npeers--
+				}
 			}
 		}
 		all := r.all
 		if r.egress && (!presentSame || !sameBits(peers, r.peers)) {
 			all = r.rule.AllPeers || peers.equal(k.present)
 		}
-		if sameBits(peers, r.peers) && all == r.all {
+		if sameBits(peers, r.peers) && all == r.all && (len(empty) == 0 || &empty[0] == &r.empty[0]) {
 			continue
 		}
 		allEg = allEg || all != r.all
 		if rules == nil {
 			rules = make([]patched, n)
 			for j := range rules {
-				rules[j] = patched{p.rule(j).peers, p.rule(j).all}
+				r := p.rule(j)
+				rules[j] = patched{r.peers, r.all, r.npeers, r.empty}
 			}
 		}
-		rules[i] = patched{peers, all}
+		rules[i] = patched{peers, all, npeers, empty}
 	}
 	if !changed && rules == nil && !diags {
 		return p, false
@@ -416,7 +448,7 @@ func (k *compiled) patchPolicy(a *compiled, p *cpolicy, moved, flips []int, pres
 		nr := *p.rule(i)
 		nr.pol = cp
 		if rules != nil {
-			nr.peers, nr.all = rules[i].peers, rules[i].all
+			nr.peers, nr.all, nr.npeers, nr.empty = rules[i].peers, rules[i].all, rules[i].npeers, rules[i].empty
 		}
 		if i < len(p.ingress) {
 			cp.ingress[i] = &nr
@@ -425,7 +457,10 @@ func (k *compiled) patchPolicy(a *compiled, p *cpolicy, moved, flips []int, pres
 		}
 		k.rules[nr.id] = &nr
 	}
-	k.policyDiags(cp, ni)
+	cp.diags = p.diags
+	if diags || changed && p.subject.isEmpty() != subject.isEmpty() {
+		k.policyDiags(cp, ni)
+	}
 	return cp, allEg
 }
 
@@ -471,19 +506,27 @@ func (k *compiled) termHas(t peerTerm, ni, f int) bool {
 	return k.nss[t.ns].set.has(f) && (t.pod < 0 || k.pods[t.pod].set.has(f))
 }
 
-// policyDiags recomputes the findings of a patched policy, as
-// compilePolicy and compileRule report them.
+// termAny reports whether peer term t (of a policy in namespace ni)
+// selects some workload.
+func (k *compiled) termAny(t peerTerm, ni int) bool {
+	if t.kind == termIP {
+		return false
+	}
+	a, b := k.termSets(t, ni)
+	return a.intersects(b)
+}
+
+// policyDiags recomputes the findings of a patched policy from its
+// rules' empty peers, as compilePolicy and compileRule report them.
 func (k *compiled) policyDiags(cp *cpolicy, ni int) {
+	cp.diags = nil
 	if cp.subject.isEmpty() {
 		cp.warnEmpty("selects no workload", k.c.Namespaces[ni])
 	}
 	for _, rs := range [][]*crule{cp.ingress, cp.egress} {
 		for _, r := range rs {
-			for pi, t := range r.terms {
-				if t.kind == termIP || t.kind == termVia {
-					continue
-				}
-				if a, b := k.termSets(t, ni); !a.intersects(b) {
+			for pi := range r.terms {
+				if r.empty[pi] {
 					dir := "ingress"
 					if r.egress {
 						dir = "egress"
