@@ -341,21 +341,21 @@ func (k *compiled) isolationFrom(a *compiled, moved []int, changedOld, changedNe
 			cand.or(p.subject)
 		}
 	}
-	if cand.count() > 64 {
-		k.isolation()
-		return
-	}
 	k.ingIso, k.egIso = a.ingIso.clone(), a.egIso.clone()
-	cand.each(func(d int) {
-		in, eg := false, false
-		for _, p := range k.policies {
-			if p.subject.has(d) {
-				in, eg = in || p.p.Ingress, eg || p.p.Egress
+	k.ingIso.andNot(cand)
+	k.egIso.andNot(cand)
+	for _, p := range k.policies {
+		for _, d := range p.subjects {
+			if cand.has(int(d)) {
+				if p.p.Ingress {
+					k.ingIso.set(int(d))
+				}
+				if p.p.Egress {
+					k.egIso.set(int(d))
+				}
 			}
 		}
-		flipBit(k.ingIso, d, in)
-		flipBit(k.egIso, d, eg)
-	})
+	}
 }
 
 // patchPolicy returns policy p of a as compiled in k: the subject and

@@ -84,18 +84,18 @@ func Update(base *Result, head *model.Cluster) (*Result, error) {
 			case len(row) > 0:
 				nr, ok := memo[&row[0]]
 				if !ok {
-					nr = k.patchIn(row, d, within(cols[:0], flips, inBy, d), bufs, masks)
+					nr = k.patchIn(row, a.present, d, within(cols[:0], flips, inBy, d), bufs, masks)
 					memo[&row[0]] = nr
 				}
 				r.in[d] = nr
 			default:
-				r.in[d] = k.patchIn(row, d, within(cols[:0], flips, inBy, d), bufs, masks)
+				r.in[d] = k.patchIn(row, a.present, d, within(cols[:0], flips, inBy, d), bufs, masks)
 			}
 		}
 		if !ch.egRows.has(d) && !ch.allEg {
 			r.eg[d] = base.eg[d]
 			if egCand.has(d) {
-				r.eg[d] = k.patchEg(base.eg[d], d, within(cols[:0], moved, egBy, d), buf)
+				r.eg[d] = k.patchEg(base.eg[d], a.egIso, d, within(cols[:0], moved, egBy, d), buf)
 			}
 		}
 		if ch.extOut.has(d) {
@@ -206,11 +206,17 @@ func (k *compiled) inMask(f, d int, buf bitset) bitset {
 // patchIn returns row with the columns flips recomputed for destination d,
 // or row itself when none of them moved. bufs and masks are scratch, at
 // least one per flip.
-func (k *compiled) patchIn(row Row, d int, flips []int, bufs, masks []bitset) Row {
+//
+// row's peers are present in basePresent.
+func (k *compiled) patchIn(row Row, basePresent bitset, d int, flips []int, bufs, masks []bitset) Row {
 	changed := false
 	for i, f := range flips {
 		masks[i] = k.inMask(f, d, bufs[i])
-		if !maskEqual(row.maskOf(f), masks[i]) {
+		var old bitset
+		if basePresent.has(f) {
+			old = row.maskOf(f)
+		}
+		if !maskEqual(old, masks[i]) {
 			changed = true
 		}
 	}
@@ -304,7 +310,8 @@ func (k *compiled) egEntry(s, d int, buf bitset) bitset {
 
 // patchEg returns row with the entries of sources cols (sorted)
 // recomputed for destination d, or row itself when none moved.
-func (k *compiled) patchEg(row *egRow, d int, cols []int, buf bitset) *egRow {
+// Sources not in baseIso (egress-isolated in the base) have no entry in row.
+func (k *compiled) patchEg(row *egRow, baseIso bitset, d int, cols []int, buf bitset) *egRow {
 	n := row.len()
 	var rs, ri []uint32
 	if row != nil {
@@ -313,13 +320,16 @@ func (k *compiled) patchEg(row *egRow, d int, cols []int, buf bitset) *egRow {
 	var out *egRow
 	i := 0 // entries of row before i are in out (once out exists)
 	for _, s := range cols {
+		m := k.egEntry(s, d, buf)
+		if m == nil && !baseIso.has(s) {
+			continue // no entry before or after
+		}
 		at, found := slices.BinarySearch(rs[i:], uint32(s))
 		at += i
 		var old bitset
 		if found {
 			old = row.mask(at)
 		}
-		m := k.egEntry(s, d, buf)
 		if out == nil {
 			if maskEqual(old, m) {
 				continue
