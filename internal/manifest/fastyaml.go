@@ -39,10 +39,19 @@ type fparser struct {
 	hasItems bool // the root mapping has "items"
 }
 
-// decodeFast decodes doc if it is one object in the subset and decodes
+// decodeFast decodes doc by the fast path for its syntax (one line of
+// JSON, or block YAML); ok is false when it is left to go-yaml.
+func decodeFast(doc Document) ([]Object, bool) {
+	if len(doc.Data) > 0 && doc.Data[0] == '{' {
+		return decodeFastJSON(doc)
+	}
+	return decodeFastYAML(doc)
+}
+
+// decodeFastYAML decodes doc if it is one object in the subset and decodes
 // without any diagnostic; ok is false otherwise, and then nothing is
 // returned.
-func decodeFast(doc Document) (objs []Object, ok bool) {
+func decodeFastYAML(doc Document) (objs []Object, ok bool) {
 	lines, ok := fastLines(doc.Data)
 	if !ok || len(lines) == 0 {
 		return nil, false

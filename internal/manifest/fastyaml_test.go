@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // sameAsYAML checks that when the fast path decodes doc, go-yaml decodes
@@ -75,6 +76,21 @@ func TestFastDecode(t *testing.T) {
 		{"duplicate key", lines("apiVersion: v1", "kind: Namespace", "metadata:", "  name: n", "  name: m"), false},
 		{"kustomization kind", lines("apiVersion: kustomize.config.k8s.io/v1beta1", "kind: Kustomization"), false},
 		{"nested inline sequence", lines("apiVersion: v1", "kind: ConfigMap", "metadata:", "  name: c", "x:", "- - a"), false},
+		// One line of JSON, as rendered.
+		{"JSON", `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"w","namespace":"n","labels":{"a":"b"}},"spec":{"replicas":-3,"paused":true,"template":{"spec":{"containers":[{"name":"c","image":"i","ports":[{"containerPort":80}]}]}}}}` + "\n", true},
+		{"JSON escapes", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c\u00e9"},"data":{"a":"\"x\\y\n\t\u003c"}}`, true},
+		{"JSON without a name", `{"kind":"Namespace","apiVersion":"v1","metadata":null}`, true},
+		{"JSON escaped slash", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c\/"}}`, false},
+		{"JSON float", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"x":1.0}`, false},
+		{"JSON minus zero", `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"replicas":-0}}`, false},
+		{"JSON surrogate", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"\ud83d\ude00"}}`, false},
+		{"JSON with spaces", `{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}}`, false},
+		{"JSON on two lines", "{\"apiVersion\":\"v1\",\n\"kind\":\"Namespace\"}", false},
+		{"JSON non-ASCII", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"é"}}`, false},
+		{"JSON duplicate key", `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"n","name":"m"}}`, false},
+		{"JSON merge key", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"<<":"x"}}`, false},
+		{"JSON List", `{"apiVersion":"v1","kind":"List","items":[]}`, false},
+		{"JSON unknown field", `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"n"},"bogus":1}`, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,6 +123,13 @@ func TestFastDecodeCorpus(t *testing.T) {
 				if sameAsYAML(t, doc) {
 					fast++
 				}
+				// The same document rendered: one line of JSON.
+				if j, err := sigsyaml.YAMLToJSON(doc.Data); err == nil && len(j) > 0 && j[0] == '{' {
+					all++
+					if sameAsYAML(t, Document{Source: doc.Source, Data: j}) {
+						fast++
+					}
+				}
 			}
 			return nil
 		})
@@ -126,8 +149,12 @@ func FuzzFastDecode(f *testing.F) {
 	f.Add([]byte(genManifestsText(1)))
 	f.Add([]byte("apiVersion: v1\nkind: Service\nmetadata:\n  name: s\nspec:\n  ports:\n  - port: 80\n    name: \"h\"\n  -\n    port: 443\n"))
 	f.Add([]byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: True\n  b: -12\n  c: 'x'\n"))
+	f.Add([]byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p\u0041"},"spec":{"containers":[{"name":"c","ports":[{"containerPort":8080}]}]}}`))
 	f.Add([]byte("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: p\nspec:\n  podSelector: {}\n  policyTypes:\n  - Egress\n  egress:\n  - ports:\n    - port: 53\n      protocol: UDP\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sameAsYAML(t, Document{Source: Source{File: "f.yaml", Line: 3}, Data: data})
+		if j, err := sigsyaml.YAMLToJSON(data); err == nil {
+			sameAsYAML(t, Document{Source: Source{File: "f.yaml", Line: 3}, Data: j})
+		}
 	})
 }
