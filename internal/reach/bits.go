@@ -124,3 +124,24 @@ func (b bitset) list() []int {
 	b.each(func(i int) { out = append(out, i) })
 	return out
 }
+
+// slab hands out bitsets of one width cut from large blocks, for the many
+// copies an incremental update makes. Blocks hold no pointers.
+type slab struct {
+	free []uint64
+}
+
+// clone returns a copy of b from the slab.
+func (sl *slab) clone(b bitset) bitset {
+	n := len(b)
+	if n == 0 {
+		return bitset{}
+	}
+	if len(sl.free) < n {
+		sl.free = make([]uint64, max(n*64, 4096))
+	}
+	out := bitset(sl.free[:n:n])
+	sl.free = sl.free[n:]
+	copy(out, b)
+	return out
+}

@@ -73,6 +73,13 @@ func Compare(base, head *Result) ([]Delta, error) {
 		// Within a destination the order of sources does not matter: pairs
 		// are sorted by source below, stably.
 		for _, s := range global {
+			if !base.k.present.has(s) && head.eg[d] == base.eg[d] {
+				// A source new in head has no entry in a row shared with base.
+				if mb := head.pairMaskEg(s, d, nil, bb); mb != nil {
+					pairs = append(pairs, pair{int32(s), int32(d), 0, t.intern(mb)})
+				}
+				continue
+			}
 			eval(s)
 		}
 		if !equalRows(base.extIn[d], head.extIn[d]) {

@@ -48,6 +48,7 @@ type compiled struct {
 	podAddr bitset
 
 	policies []*cpolicy
+	slab     slab // copies made by an incremental compilation and update (one goroutine)
 	// replaced are the policies of the base compilation (an incremental
 	// one's) that are not among policies: changed, removed or patched.
 	replaced []*cpolicy

@@ -351,6 +351,11 @@ func (k *compiled) egress(eg *egRow, s int, buf bitset) bitset {
 // both the egress policy on the source pod and the ingress policy on the
 // destination pod need to allow the connection." (Network Policies concept)
 func (r *Result) pairMask(s, d int, buf bitset) bitset {
+	return r.pairMaskEg(s, d, r.eg[d], buf)
+}
+
+// pairMaskEg is pairMask with eg standing for d's egress row.
+func (r *Result) pairMaskEg(s, d int, eg *egRow, buf bitset) bitset {
 	k := r.k
 	if s == d || !k.present.has(s) || !k.present.has(d) {
 		return nil
@@ -362,7 +367,7 @@ func (r *Result) pairMask(s, d int, buf bitset) bitset {
 	if k.egOpen.has(s) {
 		return im
 	}
-	k.egress(r.eg[d], s, buf)
+	k.egress(eg, s, buf)
 	buf.and(im)
 	if buf.isEmpty() {
 		return nil

@@ -407,7 +407,7 @@ func (k *compiled) patchPolicy(a *compiled, p *cpolicy, moved, flips []int, pres
 			}
 			if want := k.peerHas(r, ni, f); want != peers.has(f) {
 				if sameBits(peers, r.peers) {
-					peers = peers.clone()
+					peers = k.slab.clone(peers)
 				}
 				flipBit(peers, f, want)
 				if want {

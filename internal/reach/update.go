@@ -65,7 +65,7 @@ func Update(base *Result, head *model.Cluster) (*Result, error) {
 	flips, moved := ch.flip.list(), ch.moved.list()
 	inCand, inBy := ingressCandidates(k, flips)
 	egCand, egBy := egressCandidates(a, k, moved)
-	var cols []int
+	cols := make([]int, 0, max(len(flips), len(moved)))
 	memo := map[*Class]Row{}
 	buf := newBitset(len(sp.PortAtoms))
 	bufs, masks := make([]bitset, len(flips)), make([]bitset, len(flips))
@@ -240,7 +240,7 @@ func (k *compiled) patchIn(row Row, basePresent bitset, d int, flips []int, bufs
 				continue
 			}
 			if !owned[i] {
-				c.Peers, owned[i] = c.Peers.clone(), true
+				c.Peers, owned[i] = k.slab.clone(c.Peers), true
 			}
 			if want {
 				c.Peers.set(f)
