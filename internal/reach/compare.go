@@ -4,8 +4,10 @@ import (
 	"errors"
 	"math/bits"
 	"net/netip"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/reachdiff/reachdiff/internal/connset"
 	"github.com/reachdiff/reachdiff/internal/ipset"
@@ -34,54 +36,45 @@ func Compare(base, head *Result) ([]Delta, error) {
 	nw := len(sp.Workloads)
 	mc := &maskCache{sp: sp, m: map[string]connset.Set{}}
 	global := globalColumns(base.k, head.k)
-	srcs := newBitset(nw)
-	ba, bb := newBitset(len(sp.PortAtoms)), newBitset(len(sp.PortAtoms))
-	t := newMaskTable(len(sp.PortAtoms), 0)
-	// Workload pairs are collected as ids and mask ids, sorted by
-	// (source, destination) id, which is the order of their keys.
-	type pair struct {
-		s, d          int32
-		before, after uint32
+	// Destinations are split between the cores; each part collects its
+	// pairs with mask ids of its own table, renumbered below.
+	nparts := 1
+	if nw >= 256 {
+		nparts = min(runtime.GOMAXPROCS(0), 2)
 	}
+	parts := make([]comparePart, nparts)
+	var wg sync.WaitGroup
+	for i := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts[i].run(base, head, global, i*nw/nparts, (i+1)*nw/nparts)
+		}()
+	}
+	wg.Wait()
+	var masks []bitset
 	var pairs []pair
-	var ext []Delta
-	for d := 0; d < nw; d++ {
-		if !base.k.present.has(d) && !head.k.present.has(d) {
+	for i := range parts {
+		off := uint32(len(masks))
+		if i == 0 {
+			masks = parts[i].t.masks
+			pairs = parts[i].pairs
 			continue
 		}
-		eval := func(s int) {
-			ma, mb := base.pairMask(s, d, ba), head.pairMask(s, d, bb)
-			if !maskEqual(ma, mb) {
-				pairs = append(pairs, pair{int32(s), int32(d), t.intern(ma), t.intern(mb)})
+		masks = append(masks, parts[i].t.masks[1:]...) // id 0 is the empty mask of every table
+		off--
+		for _, p := range parts[i].pairs {
+			if p.before != 0 {
+				p.before += off
 			}
+			if p.after != 0 {
+				p.after += off
+			}
+			pairs = append(pairs, p)
 		}
-		marked := rowDiff(base.in[d], head.in[d], srcs)
-		marked = egDiff(base.eg[d], head.eg[d], srcs) || marked
-		if marked {
-			for _, s := range global {
-				srcs.clear(s) // looked at below
-			}
-			for wi, word := range srcs {
-				srcs[wi] = 0
-				for word != 0 {
-					s := wi<<6 | bits.TrailingZeros64(word)
-					word &= word - 1
-					eval(s)
-				}
-			}
-		}
-		// Within a destination the order of sources does not matter: pairs
-		// are sorted by source below, stably.
-		for _, s := range global {
-			if !base.k.present.has(s) && head.eg[d] == base.eg[d] {
-				// A source new in head has no entry in a row shared with base.
-				if mb := head.pairMaskEg(s, d, nil, bb); mb != nil {
-					pairs = append(pairs, pair{int32(s), int32(d), 0, t.intern(mb)})
-				}
-				continue
-			}
-			eval(s)
-		}
+	}
+	var ext []Delta
+	for d := 0; d < nw; d++ {
 		if !equalRows(base.extIn[d], head.extIn[d]) {
 			ext = append(ext, diffExt(mc, sp, d, base.extIn[d], head.extIn[d], true)...)
 		}
@@ -107,10 +100,10 @@ func Compare(base, head *Result) ([]Delta, error) {
 	}
 	pairs = sorted
 	sortDeltas(ext)
-	conns := make([]connset.Set, len(t.masks))
+	conns := make([]connset.Set, len(masks))
 	conns[0] = connset.None()
 	for i := 1; i < len(conns); i++ {
-		conns[i] = sp.conns(t.masks[i])
+		conns[i] = sp.conns(masks[i])
 	}
 	out := make([]Delta, 0, len(pairs)+len(ext))
 	// External deltas are merged in by their printed endpoints, printed once.
@@ -128,6 +121,64 @@ func Compare(base, head *Result) ([]Delta, error) {
 			Before: conns[p.before], After: conns[p.after]})
 	}
 	return append(out, ext[i:]...), nil
+}
+
+// pair is a workload pair whose connections differ, as ids and mask ids.
+type pair struct {
+	s, d          int32
+	before, after uint32
+}
+
+// comparePart compares the workload rows of a range of destinations.
+type comparePart struct {
+	t     *maskTable
+	pairs []pair // by destination, each destination's in any order
+}
+
+func (cp *comparePart) run(base, head *Result, global []int, lo, hi int) {
+	sp := base.Space
+	srcs := newBitset(len(sp.Workloads))
+	ba, bb := newBitset(len(sp.PortAtoms)), newBitset(len(sp.PortAtoms))
+	t := newMaskTable(len(sp.PortAtoms), 0)
+	cp.t = t
+	for d := lo; d < hi; d++ {
+		if !base.k.present.has(d) && !head.k.present.has(d) {
+			continue
+		}
+		eval := func(s int) {
+			ma, mb := base.pairMask(s, d, ba), head.pairMask(s, d, bb)
+			if !maskEqual(ma, mb) {
+				cp.pairs = append(cp.pairs, pair{int32(s), int32(d), t.intern(ma), t.intern(mb)})
+			}
+		}
+		marked := rowDiff(base.in[d], head.in[d], srcs)
+		marked = egDiff(base.eg[d], head.eg[d], srcs) || marked
+		if marked {
+			for _, s := range global {
+				srcs.clear(s) // looked at below
+			}
+			for wi, word := range srcs {
+				srcs[wi] = 0
+				for word != 0 {
+					s := wi<<6 | bits.TrailingZeros64(word)
+					word &= word - 1
+					eval(s)
+				}
+			}
+		}
+		// Within a destination the order of sources does not matter: pairs
+		// are sorted by source, stably.
+		for _, s := range global {
+			if !base.k.present.has(s) && head.eg[d] == base.eg[d] {
+				// A source new in head has no entry in a row shared with base.
+				if mb := head.pairMaskEg(s, d, nil, bb); mb != nil {
+					cp.pairs = append(cp.pairs, pair{int32(s), int32(d), 0, t.intern(mb)})
+				}
+				continue
+			}
+			eval(s)
+		}
+	}
 }
 
 // globalColumns lists the sources whose egress towards every destination
