@@ -1,7 +1,9 @@
 package reach
 
 import (
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/reachdiff/reachdiff/internal/model"
 )
@@ -65,49 +67,81 @@ func Update(base *Result, head *model.Cluster) (*Result, error) {
 	flips, moved := ch.flip.list(), ch.moved.list()
 	inCand, inBy := ingressCandidates(k, flips)
 	egCand, egBy := egressCandidates(a, k, moved)
-	cols := make([]int, 0, max(len(flips), len(moved)))
-	memo := map[*Class]Row{}
-	buf := newBitset(len(sp.PortAtoms))
-	bufs, masks := make([]bitset, len(flips)), make([]bitset, len(flips))
-	for i := range bufs {
-		bufs[i] = newBitset(len(sp.PortAtoms))
+	// Destinations are split between the cores, each part with its own
+	// scratch; a row shared by destinations of two parts is patched in both.
+	parts := 1
+	if k.nw >= 256 {
+		parts = min(runtime.GOMAXPROCS(0), 2)
 	}
-	k.present.each(func(d int) {
-		if !ch.inRows.has(d) {
-			r.extIn[d] = base.extIn[d]
-			row := base.in[d]
-			switch {
-			case len(row) > 0 && len(a.openIn) > 0 && &row[0] == &a.openIn[0]:
-				r.in[d] = k.openIn // not isolated, before and after
-			case !inCand.has(d):
-				r.in[d] = row
-			case len(row) > 0:
-				nr, ok := memo[&row[0]]
-				if !ok {
-					nr = k.patchIn(row, a.present, d, within(cols[:0], flips, inBy, d), bufs, masks)
-					memo[&row[0]] = nr
+	var wg sync.WaitGroup
+	for w := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sc := &patchScratch{cols: make([]int, 0, max(len(flips), len(moved))), memo: map[*Class]Row{},
+				buf: newBitset(len(sp.PortAtoms)), bufs: make([]bitset, len(flips)), masks: make([]bitset, len(flips))}
+			for i := range sc.bufs {
+				sc.bufs[i] = newBitset(len(sp.PortAtoms))
+			}
+			for d := w * k.nw / parts; d < (w+1)*k.nw/parts; d++ {
+				if k.present.has(d) {
+					r.patchRow(base, ch, sc, d, flips, moved, inCand, egCand, inBy, egBy)
 				}
-				r.in[d] = nr
-			default:
-				r.in[d] = k.patchIn(row, a.present, d, within(cols[:0], flips, inBy, d), bufs, masks)
 			}
+		}()
+	}
+	wg.Wait()
+	return r, nil
+}
+
+// patchScratch is one goroutine's memory for patching rows.
+type patchScratch struct {
+	cols        []int
+	memo        map[*Class]Row // base row -> patched row
+	sl          slab
+	buf         bitset
+	bufs, masks []bitset
+}
+
+// patchRow fills destination d's rows of r, the update of base, from
+// base's: shared, patched in the columns that may have moved, or (external
+// outgoing rows of moved sources) recomputed. Rows recomputed whole are
+// left as they are.
+func (r *Result) patchRow(base *Result, ch *change, sc *patchScratch, d int, flips, moved []int, inCand, egCand bitset, inBy, egBy []bitset) {
+	k, a := r.k, base.k
+	if !ch.inRows.has(d) {
+		r.extIn[d] = base.extIn[d]
+		row := base.in[d]
+		switch {
+		case len(row) > 0 && len(a.openIn) > 0 && &row[0] == &a.openIn[0]:
+			r.in[d] = k.openIn // not isolated, before and after
+		case !inCand.has(d):
+			r.in[d] = row
+		case len(row) > 0:
+			nr, ok := sc.memo[&row[0]]
+			if !ok {
+				nr = k.patchIn(row, a.present, d, within(sc.cols[:0], flips, inBy, d), sc)
+				sc.memo[&row[0]] = nr
+			}
+			r.in[d] = nr
+		default:
+			r.in[d] = k.patchIn(row, a.present, d, within(sc.cols[:0], flips, inBy, d), sc)
 		}
-		if !ch.egRows.has(d) && !ch.allEg {
-			r.eg[d] = base.eg[d]
-			if egCand.has(d) {
-				r.eg[d] = k.patchEg(base.eg[d], a.egIso, d, within(cols[:0], moved, egBy, d), buf)
-			}
+	}
+	if !ch.egRows.has(d) && !ch.allEg {
+		r.eg[d] = base.eg[d]
+		if egCand.has(d) {
+			r.eg[d] = k.patchEg(base.eg[d], a.egIso, d, within(sc.cols[:0], moved, egBy, d), sc.buf)
 		}
-		if ch.extOut.has(d) {
-			r.extOut[d] = k.rowExtOut(d)
-			if equalRows(base.extOut[d], r.extOut[d]) {
-				r.extOut[d] = base.extOut[d]
-			}
-		} else {
+	}
+	if ch.extOut.has(d) {
+		r.extOut[d] = k.rowExtOut(d)
+		if equalRows(base.extOut[d], r.extOut[d]) {
 			r.extOut[d] = base.extOut[d]
 		}
-	})
-	return r, nil
+	} else {
+		r.extOut[d] = base.extOut[d]
+	}
 }
 
 // within appends to out the ids whose candidate rows hold d.
@@ -204,11 +238,10 @@ func (k *compiled) inMask(f, d int, buf bitset) bitset {
 }
 
 // patchIn returns row with the columns flips recomputed for destination d,
-// or row itself when none of them moved. bufs and masks are scratch, at
-// least one per flip.
-//
-// row's peers are present in basePresent.
-func (k *compiled) patchIn(row Row, basePresent bitset, d int, flips []int, bufs, masks []bitset) Row {
+// or row itself when none of them moved. row's peers are present in
+// basePresent; sc's bufs and masks hold at least one mask per flip.
+func (k *compiled) patchIn(row Row, basePresent bitset, d int, flips []int, sc *patchScratch) Row {
+	bufs, masks := sc.bufs, sc.masks
 	changed := false
 	for i, f := range flips {
 		masks[i] = k.inMask(f, d, bufs[i])
@@ -240,7 +273,7 @@ func (k *compiled) patchIn(row Row, basePresent bitset, d int, flips []int, bufs
 				continue
 			}
 			if !owned[i] {
-				c.Peers, owned[i] = k.slab.clone(c.Peers), true
+				c.Peers, owned[i] = sc.sl.clone(c.Peers), true
 			}
 			if want {
 				c.Peers.set(f)
