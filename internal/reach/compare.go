@@ -39,7 +39,7 @@ func Compare(base, head *Result) ([]Delta, error) {
 	// Destinations are split between the cores; each part collects its
 	// pairs with mask ids of its own table, renumbered below.
 	nparts := 1
-	if nw >= 256 {
+	if nw >= 2 { // small spaces too: the split is cheap and so tested everywhere
 		nparts = min(runtime.GOMAXPROCS(0), 2)
 	}
 	parts := make([]comparePart, nparts)

@@ -70,7 +70,7 @@ func Update(base *Result, head *model.Cluster) (*Result, error) {
 	// Destinations are split between the cores, each part with its own
 	// scratch; a row shared by destinations of two parts is patched in both.
 	parts := 1
-	if k.nw >= 256 {
+	if k.nw >= 2 { // small clusters too: the split is cheap and so tested everywhere
 		parts = min(runtime.GOMAXPROCS(0), 2)
 	}
 	var wg sync.WaitGroup
