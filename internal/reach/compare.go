@@ -105,22 +105,45 @@ func Compare(base, head *Result) ([]Delta, error) {
 	for i := 1; i < len(conns); i++ {
 		conns[i] = sp.conns(masks[i])
 	}
-	out := make([]Delta, 0, len(pairs)+len(ext))
-	// External deltas are merged in by their printed endpoints, printed once.
-	extKeys := make([][2]string, len(ext))
-	for j := range ext {
-		extKeys[j] = [2]string{ext[j].Src.String(), ext[j].Dst.String()}
-	}
+	// External deltas are merged in by their printed endpoints, printed
+	// once: extAt[j] is the number of pairs before ext[j].
+	extAt := make([]int, len(ext))
 	i := 0
-	for _, p := range pairs {
-		src, dst := sp.Workloads[p.s], sp.Workloads[p.d]
-		for ; i < len(ext) && (extKeys[i][0] < src || extKeys[i][0] == src && extKeys[i][1] < dst); i++ {
-			out = append(out, ext[i])
-		}
-		out = append(out, Delta{Src: Endpoint{Workload: src}, Dst: Endpoint{Workload: dst},
-			Before: conns[p.before], After: conns[p.after]})
+	for j := range ext {
+		src, dst := ext[j].Src.String(), ext[j].Dst.String()
+		i += sort.Search(len(pairs)-i, func(x int) bool {
+			p := pairs[i+x]
+			ps := sp.Workloads[p.s]
+			return ps > src || ps == src && sp.Workloads[p.d] > dst
+		})
+		extAt[j] = i
 	}
-	return append(out, ext[i:]...), nil
+	out := make([]Delta, len(pairs)+len(ext))
+	for j := range ext {
+		out[extAt[j]+j] = ext[j]
+	}
+	// Pair deltas are written on two cores: pair x goes after the external
+	// deltas that come before it.
+	fill := func(lo, hi int) {
+		j := sort.SearchInts(extAt, lo+1) // external deltas before pair lo
+		for x := lo; x < hi; x++ {
+			for j < len(extAt) && extAt[j] <= x {
+				j++
+			}
+			p := pairs[x]
+			out[x+j] = Delta{Src: Endpoint{Workload: sp.Workloads[p.s]}, Dst: Endpoint{Workload: sp.Workloads[p.d]},
+				Before: conns[p.before], After: conns[p.after]}
+		}
+	}
+	half := len(pairs) / 2
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fill(half, len(pairs))
+	}()
+	fill(0, half)
+	<-done
+	return out, nil
 }
 
 // pair is a workload pair whose connections differ, as ids and mask ids.
