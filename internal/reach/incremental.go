@@ -407,6 +407,13 @@ func (k *compiled) patchPolicy(a *compiled, p *cpolicy, moved, flips []int, pres
 			}
 			if want := k.peerHas(r, ni, f); want != peers.has(f) {
 				if sameBits(peers, r.peers) {
+					if t, ok := r.wholeNS(); ok {
+						// The peers are exactly the (new) namespace set:
+						// share it instead of copying.
+						peers = k.nss[t.ns].set
+						npeers = peers.count()
+						break
+					}
 					peers = k.slab.clone(peers)
 				}
 				flipBit(peers, f, want)
@@ -462,6 +469,15 @@ func (k *compiled) patchPolicy(a *compiled, p *cpolicy, moved, flips []int, pres
 		k.policyDiags(cp, ni)
 	}
 	return cp, allEg
+}
+
+// wholeNS returns the only peer of r when it selects every workload of
+// the namespaces a selector matches (its peers are then that set).
+func (r *crule) wholeNS() (peerTerm, bool) {
+	if r.rule.AllPeers || len(r.terms) != 1 || r.terms[0].kind != termNS || r.terms[0].pod >= 0 {
+		return peerTerm{}, false
+	}
+	return r.terms[0], true
 }
 
 // rule returns rule i of p, counting ingress rules then egress ones.
