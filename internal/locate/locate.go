@@ -22,16 +22,53 @@ import (
 // JSON, or the document's YAML) holds an equal node at path, so that a
 // rule that kustomize patched or relabelled keeps the object's line.
 func Line(source []byte, line int, rendered []byte, path string) (int, bool) {
-	// Anchors and aliases: skip rather than expand (alias bombs), and a
-	// node reached through an alias has no line of its own.
-	if bytes.IndexByte(source, '&') >= 0 || bytes.IndexByte(rendered, '&') >= 0 {
-		return 0, false
+	return Parse(source).Line(line, Parse(rendered), path)
+}
+
+// File is a parsed YAML (or JSON) file, to answer many lookups with one
+// parse.
+type File struct {
+	docs []*yaml.Node // nil when the file has anchors or does not parse
+	// offset is added to the lines of docs: the line before the first
+	// line of data in its file (see ParseAt).
+	offset int
+}
+
+// Parse reads a file's documents. Anchors and aliases are not expanded
+// (alias bombs), and a node reached through an alias has no line of its
+// own: such a file answers no lookup.
+func Parse(data []byte) *File { return ParseAt(data, 1) }
+
+// ParseAt is Parse for data that starts at line first of its file (one
+// document cut out of a file): lines in and out are the file's.
+func ParseAt(data []byte, first int) *File {
+	f := &File{offset: first - 1}
+	if bytes.IndexByte(data, '&') >= 0 {
+		return f
 	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			return f
+		}
+		if err != nil {
+			f.docs = nil
+			return f
+		}
+		f.docs = append(f.docs, &n)
+	}
+}
+
+// Line is the package's Line on parsed files; rendered's first document is
+// the object as evaluated.
+func (f *File) Line(line int, rendered *File, path string) (int, bool) {
 	segs, ok := parsePath(path)
-	if !ok {
+	if !ok || len(rendered.docs) == 0 {
 		return 0, false
 	}
-	doc := documentAt(source, line)
+	doc := f.documentAt(line - f.offset)
 	if doc == nil {
 		return 0, false
 	}
@@ -39,15 +76,11 @@ func Line(source []byte, line int, rendered []byte, path string) (int, bool) {
 	if want == nil {
 		return 0, false
 	}
-	var r yaml.Node
-	if err := yaml.Unmarshal(rendered, &r); err != nil {
-		return 0, false
-	}
-	got := lookup(&r, segs)
+	got := lookup(rendered.docs[0], segs)
 	if got == nil || !sameValue(want, got) {
 		return 0, false
 	}
-	return want.Line, true
+	return want.Line + f.offset, true
 }
 
 // segment is a mapping key or a sequence index.
@@ -77,27 +110,17 @@ func parsePath(path string) ([]segment, bool) {
 	return out, len(out) > 0
 }
 
-// documentAt returns the document of a multi-document file whose lines
-// include line.
-func documentAt(source []byte, line int) *yaml.Node {
-	dec := yaml.NewDecoder(bytes.NewReader(source))
+// documentAt returns the document whose lines include line: the last one
+// starting at or before it.
+func (f *File) documentAt(line int) *yaml.Node {
 	var prev *yaml.Node
-	for {
-		var n yaml.Node
-		err := dec.Decode(&n)
-		if errors.Is(err, io.EOF) {
-			return prev
+	for _, d := range f.docs {
+		if firstLine(d) > line {
+			break
 		}
-		if err != nil {
-			return nil
-		}
-		// Documents start in order: the last one starting at or before
-		// line holds it.
-		if start := firstLine(&n); start > line {
-			return prev
-		}
-		prev = &n
+		prev = d
 	}
+	return prev
 }
 
 func firstLine(n *yaml.Node) int {
