@@ -179,30 +179,7 @@ func TestAdminPolicyErrors(t *testing.T) {
 		{"baseline name", strings.Replace(bhead, "name: default", "name: other", 1), `metadata.name: a BaselineAdminNetworkPolicy must be named "default", not "other"`},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			c := buildYAML(t, tc.text)
-			var errs []diag.Diagnostic
-			for _, d := range c.Diagnostics {
-				if d.Severity == diag.Error {
-					errs = append(errs, d)
-				}
-			}
-			if tc.want == "" {
-				if len(errs) != 0 || len(c.AdminPolicies) != 1 {
-					t.Errorf("Build(%s) = %d policies, errors %v; want 1 policy, no error", tc.name, len(c.AdminPolicies), errs)
-				}
-				return
-			}
-			if len(errs) != 1 || !strings.HasPrefix(errs[0].Message, tc.want) {
-				t.Fatalf("Build(%s) errors = %v; want one starting %q", tc.name, errs, tc.want)
-			}
-			if e := errs[0]; e.File != "test.yaml" || e.Line != 3 || !strings.Contains(e.Object, "AdminNetworkPolicy ") {
-				t.Errorf("Build(%s) error at %s:%d (%s); want test.yaml:3 naming the policy", tc.name, e.File, e.Line, e.Object)
-			}
-			if len(c.AdminPolicies) != 0 {
-				t.Errorf("Build(%s) kept %d policies; want the invalid one dropped", tc.name, len(c.AdminPolicies))
-			}
-		})
+		checkAdminError(t, tc.name, tc.text, tc.want, func(o string) bool { return strings.Contains(o, "AdminNetworkPolicy ") })
 	}
 }
 
@@ -224,4 +201,36 @@ func TestAdminPriorityTie(t *testing.T) {
 	if !found {
 		t.Errorf("Build(two ANPs of priority 7) diagnostics = %v; want a warning about the tie", c.Diagnostics)
 	}
+}
+
+// checkAdminError builds text, one admin policy: with want empty it must
+// compile without error; else it must give exactly one error starting with
+// want, at test.yaml:3, naming the object (checked by object), and the
+// policy must be dropped.
+func checkAdminError(t *testing.T, name, text, want string, object func(string) bool) {
+	t.Helper()
+	t.Run(name, func(t *testing.T) {
+		c := buildYAML(t, text)
+		var errs []diag.Diagnostic
+		for _, d := range c.Diagnostics {
+			if d.Severity == diag.Error {
+				errs = append(errs, d)
+			}
+		}
+		if want == "" {
+			if len(errs) != 0 || len(c.AdminPolicies) != 1 {
+				t.Errorf("Build(%s) = %d policies, errors %v; want 1 policy, no error", name, len(c.AdminPolicies), errs)
+			}
+			return
+		}
+		if len(errs) != 1 || !strings.HasPrefix(errs[0].Message, want) {
+			t.Fatalf("Build(%s) errors = %v; want one starting %q", name, errs, want)
+		}
+		if e := errs[0]; e.File != "test.yaml" || e.Line != 3 || !object(e.Object) {
+			t.Errorf("Build(%s) error at %s:%d (%s); want test.yaml:3 naming the policy", name, e.File, e.Line, e.Object)
+		}
+		if len(c.AdminPolicies) != 0 {
+			t.Errorf("Build(%s) kept %d policies; want the invalid one dropped", name, len(c.AdminPolicies))
+		}
+	})
 }

@@ -202,30 +202,7 @@ func TestCNPErrors(t *testing.T) {
 		{"masked IPv6 network", egress("Pass", "{networks: [\"fd00::/8\", 0.0.0.0/0]}", ""), ""},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			c := buildYAML(t, tc.text)
-			var errs []diag.Diagnostic
-			for _, d := range c.Diagnostics {
-				if d.Severity == diag.Error {
-					errs = append(errs, d)
-				}
-			}
-			if tc.want == "" {
-				if len(errs) != 0 || len(c.AdminPolicies) != 1 {
-					t.Errorf("Build(%s) = %d policies, errors %v; want 1 policy, no error", tc.name, len(c.AdminPolicies), errs)
-				}
-				return
-			}
-			if len(errs) != 1 || !strings.HasPrefix(errs[0].Message, tc.want) {
-				t.Fatalf("Build(%s) errors = %v; want one starting %q", tc.name, errs, tc.want)
-			}
-			if e := errs[0]; e.File != "test.yaml" || e.Line != 3 || e.Object != "ClusterNetworkPolicy p" {
-				t.Errorf("Build(%s) error at %s:%d (%s); want test.yaml:3 (ClusterNetworkPolicy p)", tc.name, e.File, e.Line, e.Object)
-			}
-			if len(c.AdminPolicies) != 0 {
-				t.Errorf("Build(%s) kept %d policies; want the invalid one dropped", tc.name, len(c.AdminPolicies))
-			}
-		})
+		checkAdminError(t, tc.name, tc.text, tc.want, func(o string) bool { return o == "ClusterNetworkPolicy p" })
 	}
 }
 
