@@ -61,6 +61,15 @@ type CiliumRule struct {
 	Egress           []CiliumEgressRule    `json:"egress,omitempty"`
 	EgressDeny       []CiliumEgressRule    `json:"egressDeny,omitempty"`
 	Description      string                `json:"description,omitempty"`
+	// EnableDefaultDeny says per direction whether the rule puts its
+	// endpoints in default deny (unset: when it has rules there).
+	EnableDefaultDeny *CiliumDefaultDeny `json:"enableDefaultDeny,omitempty"`
+}
+
+// CiliumDefaultDeny is a rule's enableDefaultDeny.
+type CiliumDefaultDeny struct {
+	Ingress *bool `json:"ingress,omitempty"`
+	Egress  *bool `json:"egress,omitempty"`
 }
 
 // CiliumIngressRule is one ingress (or ingressDeny) rule of a Cilium policy.

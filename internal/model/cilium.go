@@ -39,9 +39,12 @@ type CiliumSpec struct {
 	// Index is the position in `specs`; -1 for `spec`.
 	Index   int
 	Subject EndpointSelector
-	// IngressIsolates (EgressIsolates) is set when the spec has an ingress
-	// or ingressDeny (egress or egressDeny) section: the selected endpoints
-	// then deny what no allow rule allows in that direction.
+	// IngressIsolates (EgressIsolates) is set when the spec puts its
+	// endpoints in default deny for ingress (egress): by default when it
+	// has an ingress or ingressDeny (egress or egressDeny) section, else as
+	// enableDefaultDeny says. The endpoints then deny what no allow rule
+	// allows in that direction. Deny rules apply whether or not the spec
+	// isolates.
 	IngressIsolates, EgressIsolates bool
 	Ingress, IngressDeny            []CiliumRule
 	Egress, EgressDeny              []CiliumRule

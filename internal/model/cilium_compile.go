@@ -115,6 +115,17 @@ func (cc *ciliumCompiler) spec(index int, r *manifest.CiliumRule) (CiliumSpec, b
 	// (api.Rule.Sanitize), so `ingress: []` and an absent ingress agree.
 	s.IngressIsolates = len(r.Ingress) > 0 || len(r.IngressDeny) > 0
 	s.EgressIsolates = len(r.Egress) > 0 || len(r.EgressDeny) > 0
+	// "If not specified, the default is true for each traffic direction
+	// that has rules, and false otherwise." (api.Rule.EnableDefaultDeny):
+	// a value given overrides it. Deny rules apply either way.
+	if d := r.EnableDefaultDeny; d != nil {
+		if d.Ingress != nil {
+			s.IngressIsolates = *d.Ingress
+		}
+		if d.Egress != nil {
+			s.EgressIsolates = *d.Egress
+		}
+	}
 	if !ok {
 		// The subject selects nothing reachdiff models: keep the block (its
 		// subject matches no workload) so that the policy stays visible.
@@ -719,8 +730,6 @@ func classifyUnmodelled(paths []string) unmodelled {
 			switch field {
 			case "labels", "description":
 				// Rule metadata: no effect on traffic.
-			case "enableDefaultDeny":
-				u.other = append(u.other, p+" (its value is not read; reachdiff assumes the default: default deny in each direction the rule block has rules for)")
 			default:
 				u.other = append(u.other, p+" (ignored)")
 			}

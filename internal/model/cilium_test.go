@@ -396,16 +396,18 @@ func TestCiliumDiagnostics(t *testing.T) {
 			},
 		},
 		{
-			name: "requirements, authentication, enableDefaultDeny, CIDR groups",
+			name: "requirements, authentication, CIDR groups (enableDefaultDeny is read)",
 			body: "spec:\n  endpointSelector: {}\n  enableDefaultDeny: {ingress: false}\n  ingress:\n" +
 				"  - fromEndpoints: [{}]\n    fromRequires: [{matchLabels: {env: prod}}]\n    authentication: {mode: required}\n" +
 				"  - fromCIDRSet: [{cidrGroupRef: corp}, {cidr: 10.0.0.0/8}]\n",
 			want: []string{"warning: fields not modelled: " +
-				"spec.enableDefaultDeny (its value is not read; reachdiff assumes the default: default deny in each direction the rule block has rules for); " +
 				"spec.ingress[0].authentication (authentication assumed to succeed); " +
 				"spec.ingress[0].fromRequires (assumed satisfied); " +
 				"spec.ingress[1].fromCIDRSet[0].cidrGroupRef (the CIDR group matches no address here)"},
 			check: func(t *testing.T, p *CiliumPolicy) {
+				if p.Specs[0].IngressIsolates {
+					t.Errorf("enableDefaultDeny {ingress: false}: IngressIsolates = true; want false")
+				}
 				want := []CiliumPeer{{Path: "spec.ingress[1].fromCIDRSet[1]", CIDR: cidrSet(t, "10.0.0.0/8")}}
 				if d := cmp.Diff(want, p.Specs[0].Ingress[1].Peers, ipsetEqual); d != "" {
 					t.Errorf("peers of fromCIDRSet with a cidrGroupRef (-want +got):\n%s", d)

@@ -197,6 +197,34 @@ func TestCiliumDoc(t *testing.T) {
 			want: map[string]string{cache + " => " + db: ciliumAllBut80, "1.2.3.4 => " + db: "No Connections"},
 		},
 		{
+			name: "enableDefaultDeny false: the allow rules do not isolate",
+			doc: "EnableDefaultDeny determines whether this policy configures the subject endpoint(s) to have a default " +
+				"deny mode. ... This is useful for creating broad-based network policies that will not cause endpoints " +
+				"to enter default-deny mode. (pkg/policy/api/rule.go, Rule.EnableDefaultDeny)",
+			docs: []string{ciliumNP("b", "broad", ciliumDB+"  enableDefaultDeny: {ingress: false}\n"+
+				"  ingress:\n  - fromEndpoints: [{matchLabels: {app: cache}}]\n")},
+			want: map[string]string{cache + " => " + db: "All Connections", "1.2.3.4 => " + db: "All Connections"},
+		},
+		{
+			name: "enableDefaultDeny false: deny rules still deny",
+			doc: "If enabled, this causes all traffic not explicitly allowed by a network policy to be dropped. " +
+				"(Rule.EnableDefaultDeny) -- and \"Deny policies take precedence over allow policies\" (language.rst): " +
+				"a block that does not enter default deny drops only what its deny rules match",
+			docs: []string{ciliumNP("b", "broad-deny", ciliumDB+"  enableDefaultDeny: {ingress: false}\n"+
+				"  ingressDeny:\n  - fromEndpoints: [{matchLabels: {app: cache}}]\n")},
+			want: map[string]string{cache + " => " + db: "No Connections", web + " => " + db: "All Connections", "1.2.3.4 => " + db: "All Connections"},
+		},
+		{
+			name: "default deny is on when any policy requests it",
+			doc: "If multiple policies apply to an endpoint, that endpoint's default deny will be enabled if any policy " +
+				"requests it. (Rule.EnableDefaultDeny)",
+			docs: []string{
+				ciliumNP("b", "broad", ciliumDB+"  enableDefaultDeny: {ingress: false}\n  ingress:\n  - fromEndpoints: [{matchLabels: {app: cache}}]\n"),
+				ciliumNP("b", "strict", ciliumDB+"  ingress:\n  - fromEndpoints: [{matchLabels: {app: agent}}]\n"),
+			},
+			want: map[string]string{cache + " => " + db: "All Connections", web + " => " + db: "No Connections", "1.2.3.4 => " + db: "No Connections"},
+		},
+		{
 			name: "a clusterwide deny beats a NetworkPolicy allow",
 			doc: "Deny policies take precedence over allow policies, regardless of whether they are a Cilium Network " +
 				"Policy, a Clusterwide Cilium Network Policy or even a Kubernetes Network Policy. (language.rst)",

@@ -236,13 +236,17 @@ func (x *index) traced(w *model.Workload, egress bool, p peer, tr *[]Step) conns
 	if undecided.IsEmpty() {
 		return allowed
 	}
-	if isolated, npAllowed := x.npDirection(w, egress, p, portHolder, undecided, record); isolated {
+	isolated, npAllowed, npDenied := x.npDirection(w, egress, p, portHolder, undecided, record)
+	if isolated {
 		if record != nil {
-			record(Step{Tier: "NetworkPolicy", Action: "Deny", Conns: undecided.Subtract(npAllowed),
+			record(Step{Tier: "NetworkPolicy", Action: "Deny", Conns: undecided.Subtract(npAllowed).Subtract(npDenied),
 				Text: x.isolation(w, egress)})
 		}
 		return allowed.Union(undecided.Intersect(npAllowed))
 	}
+	// Not in default deny (a Cilium rule block with enableDefaultDeny
+	// false): its deny rules still decide what they match.
+	undecided = undecided.Subtract(npDenied)
 	for _, bp := range x.admin(w, model.TierBaseline) {
 		if undecided.IsEmpty() {
 			break
@@ -329,12 +333,14 @@ func adminPeerMatches(r model.AdminRule, p peer) bool {
 
 // npDirection is the verdict of the NetworkPolicy tier, where Cilium
 // policies sit too: w is isolated when a NetworkPolicy of its namespace
-// or a Cilium spec selects it for the direction; it then allows the union
-// of the matching allow rules' ports, minus what a matching Cilium deny
-// rule denies ("deny policies take precedence"). Steps are recorded
-// within undecided, the part of the traffic this tier decides.
-func (x *index) npDirection(w *model.Workload, egress bool, p peer, portHolder *model.Workload, undecided connset.Set, record func(Step)) (bool, connset.Set) {
-	isolated, allowed, denied := false, connset.None(), connset.None()
+// or a Cilium spec in default deny selects it for the direction; it then
+// allows the union of the matching allow rules' ports, minus what a
+// matching Cilium deny rule denies ("deny policies take precedence"),
+// which is returned too: deny rules decide even without isolation. Steps
+// are recorded within undecided, the part of the traffic this tier
+// decides.
+func (x *index) npDirection(w *model.Workload, egress bool, p peer, portHolder *model.Workload, undecided connset.Set, record func(Step)) (isolated bool, allowed, denied connset.Set) {
+	allowed, denied = connset.None(), connset.None()
 	dir := "ingress"
 	if egress {
 		dir = "egress"
@@ -362,11 +368,10 @@ func (x *index) npDirection(w *model.Workload, egress bool, p peer, portHolder *
 		}
 	}
 	for _, s := range x.cilium(w) {
-		if !s.spec.Isolates(egress) {
-			continue
-		}
-		isolated = true
 		allow, deny := s.spec.Rules(egress)
+		if s.spec.Isolates(egress) {
+			isolated = true
+		}
 		for _, r := range allow {
 			if ciliumPeerMatches(r, p) {
 				cs := r.Conns(portHolder)
@@ -386,7 +391,7 @@ func (x *index) npDirection(w *model.Workload, egress bool, p peer, portHolder *
 			}
 		}
 	}
-	return isolated, allowed.Subtract(denied)
+	return isolated, allowed.Subtract(denied), denied
 }
 
 func npPeerMatches(np *model.Policy, r model.Rule, p peer) bool {
