@@ -6,6 +6,7 @@ import (
 
 	"github.com/reachdiff/reachdiff/internal/diag"
 	"github.com/reachdiff/reachdiff/internal/model"
+	"github.com/reachdiff/reachdiff/internal/pipeline"
 	"github.com/reachdiff/reachdiff/internal/reach"
 	"github.com/reachdiff/reachdiff/internal/report"
 	"github.com/reachdiff/reachdiff/internal/tiered"
@@ -79,8 +80,7 @@ func tieredConns(c *model.Cluster) []reach.Conn {
 	showV6 := tiered.MentionsIPv6(c)
 	var out []reach.Conn
 	for _, l := range tiered.Evaluate(c) {
-		src := reach.Endpoint{Workload: l.Src.Name, External: l.Src.External}
-		dst := reach.Endpoint{Workload: l.Dst.Name, Domain: l.Dst.Domain, External: l.Dst.External}
+		src, dst := pipeline.TieredEndpoint(l.Src), pipeline.TieredEndpoint(l.Dst)
 		if !showV6 && (src.IsRange() && !src.External.Is4() || dst.IsRange() && !dst.External.Is4()) {
 			continue
 		}

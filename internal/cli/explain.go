@@ -95,11 +95,8 @@ func explainTiers(env Env, c *model.Cluster, from, to string, only *connset.Set)
 // tieredEndpoint resolves a workload, an address or CIDR, or a domain
 // (with or without the [FQDN] suffix) that some policy names.
 func tieredEndpoint(c *model.Cluster, s string) (tiered.Endpoint, error) {
-	name := strings.TrimSuffix(s, tiered.DomainSuffix)
-	for _, d := range tiered.Domains(c) {
-		if d.Text == strings.ToLower(strings.TrimSuffix(name, ".")) {
-			return tiered.Endpoint{Domain: &d}, nil
-		}
+	if d := tiered.FindDomain(tiered.Domains(c), s); d != nil {
+		return tiered.Endpoint{Domain: d}, nil
 	}
 	e, err := reach.ParseEndpoint(c, s)
 	if err != nil {

@@ -167,9 +167,8 @@ func runOverlay(dec *manifest.Decoder, ov Overlay, opts Options) (OverlayResult,
 	res.Changes = diff.Changes(res.Base, res.Head, deltas)
 	if tiers {
 		changed := adminCauses(res.Base, res.Head)
-		domains := tiered.CommonDomains(res.Base, res.Head)
 		for i := range res.Changes {
-			res.Changes[i].Causes = tieredCauses(res.BaseTiered, res.HeadTiered, domains, res.Changes[i], changed)
+			res.Changes[i].Causes = tieredCauses(res.BaseTiered, res.HeadTiered, res.Changes[i], changed)
 		}
 	}
 	ruleLines(res.Changes, ov, opts.SourceFile)

@@ -34,7 +34,7 @@ func tieredResults(base, head *model.Cluster, full bool) (*tiered.Result, *tiere
 func tieredDeltas(br, hr *tiered.Result, showV6 bool) []reach.Delta {
 	var out []reach.Delta
 	for _, d := range tiered.Compare(br, hr) {
-		src, dst := endpointOf(d.Src), endpointOf(d.Dst)
+		src, dst := TieredEndpoint(d.Src), TieredEndpoint(d.Dst)
 		if !showV6 && (src.IsRange() && !src.External.Is4() || dst.IsRange() && !dst.External.Is4()) {
 			continue
 		}
@@ -43,8 +43,8 @@ func tieredDeltas(br, hr *tiered.Result, showV6 bool) []reach.Delta {
 	return out
 }
 
-// endpointOf converts a tiered point to a reach endpoint.
-func endpointOf(p tiered.Point) reach.Endpoint {
+// TieredEndpoint converts a tiered point to a reach endpoint.
+func TieredEndpoint(p tiered.Point) reach.Endpoint {
 	return reach.Endpoint{Workload: p.Name, Domain: p.Domain, External: p.External}
 }
 
@@ -115,7 +115,7 @@ func TieredReach(r *tiered.Result) ([]inventory.ExternalReach, []inventory.Domai
 // each with its policy, rule and file:line. When no decision differs (a
 // change that only moved a selector, say) the changed admin and Cilium
 // policies are named instead.
-func tieredCauses(base, head *tiered.Result, domains []model.DomainPattern, c diff.Change, changed []diff.Cause) []diff.Cause {
+func tieredCauses(base, head *tiered.Result, c diff.Change, changed []diff.Cause) []diff.Cause {
 	var out []diff.Cause
 	for _, x := range c.Causes {
 		if diff.IsEndpointCause(x.Kind) {
@@ -127,8 +127,8 @@ func tieredCauses(base, head *tiered.Result, domains []model.DomainPattern, c di
 			return append(out, x...)
 		}
 	}
-	before := tieredSteps(base, domains, c)
-	after := tieredSteps(head, domains, c)
+	before := tieredSteps(base, c)
+	after := tieredSteps(head, c)
 	var found []diff.Cause
 	add := func(kind, verb string, s tiered.Step, conns connset.Set) {
 		what := s.Policy + " " + s.Rule + " " + verb + " " + conns.String()
@@ -199,7 +199,7 @@ func stepDiff(s tiered.Step, other []tiered.Step) connset.Set {
 
 // tieredSteps lists the decisions of both directions for a change's pair
 // in c (none when an end does not exist there).
-func tieredSteps(r *tiered.Result, domains []model.DomainPattern, ch diff.Change) []tiered.Step {
+func tieredSteps(r *tiered.Result, ch diff.Change) []tiered.Step {
 	c := r.Cluster()
 	end := func(e reach.Endpoint) (tiered.Endpoint, bool) {
 		switch {
@@ -207,12 +207,8 @@ func tieredSteps(r *tiered.Result, domains []model.DomainPattern, ch diff.Change
 			w := c.Workload(e.Workload)
 			return tiered.Endpoint{Workload: w}, w != nil
 		case e.Domain != "":
-			for i := range domains {
-				if domains[i].Text == e.Domain {
-					return tiered.Endpoint{Domain: &domains[i]}, true
-				}
-			}
-			return tiered.Endpoint{}, false
+			d := tiered.FindDomain(r.Domains(), e.Domain)
+			return tiered.Endpoint{Domain: d}, d != nil
 		}
 		return tiered.Endpoint{External: e.External}, true
 	}

@@ -163,3 +163,7 @@ func (r *Result) Explain(src, dst Endpoint) Explanation { return r.x.explain(src
 
 // Cluster is the cluster the result was computed for.
 func (r *Result) Cluster() *model.Cluster { return r.x.c }
+
+// Domains are the result's domain endpoints (its cluster's, and the extra
+// ones it was computed with).
+func (r *Result) Domains() []model.DomainPattern { return r.x.domains }

@@ -3,6 +3,7 @@ package tiered
 import (
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/reachdiff/reachdiff/internal/ipset"
 	"github.com/reachdiff/reachdiff/internal/model"
@@ -232,6 +233,18 @@ func mergeDomains(a, b []model.DomainPattern) []model.DomainPattern {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Text < out[j].Text })
 	return out
+}
+
+// FindDomain returns the endpoint of ds that name denotes (any case, with
+// or without a final dot or the DomainSuffix), or nil.
+func FindDomain(ds []model.DomainPattern, name string) *model.DomainPattern {
+	text := strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(name, DomainSuffix), "."))
+	for i := range ds {
+		if ds[i].Text == text {
+			return &ds[i]
+		}
+	}
+	return nil
 }
 
 // CommonDomains lists the domain endpoints of several clusters: the
